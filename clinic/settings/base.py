@@ -1,0 +1,295 @@
+"""Settings shared by every environment.
+
+The environment is read here and only here (django-environ). Project settings
+carry the ``INTAKE_`` prefix. Each non-obvious setting links to its docs.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+# --- Core -------------------------------------------------------------------
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django.contrib.humanize",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "clinic",
+    "intake",
+    "education",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.middleware.StaffIdleTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Axes must be last: it turns a locked-out login into a response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "clinic.urls"
+WSGI_APPLICATION = "clinic.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "clinic.context_processors.site",
+            ],
+            # Cached loaders everywhere: template parsing is CPU we pay per
+            # request otherwise (PERFORMANCE.md: speed is CPU per request).
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    [
+                        "django.template.loaders.filesystem.Loader",
+                        "django.template.loaders.app_directories.Loader",
+                    ],
+                )
+            ],
+        },
+    }
+]
+
+# --- Database ---------------------------------------------------------------
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
+# Persistent connections are worth ~4.7x on PostgreSQL (PERFORMANCE.md).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server, the worker and beat share one SQLite file;
+    # IMMEDIATE transactions avoid "database is locked" on lock upgrades.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (rate limits) ----------------------------------------------------
+# https://docs.djangoproject.com/en/6.1/topics/cache/
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://intake-default")}
+
+# --- Auth -------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # https://django-axes.readthedocs.io/en/latest/2_installation.html
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+# django-axes: lock out after repeated failures, per user name and address.
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
+
+# --- Sessions and cookies ----------------------------------------------------
+# Patients' drafts live in the session (server side, in the database).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 2  # a patient's draft lives two days
+CSRF_COOKIE_HTTPONLY = True
+# Staff sessions end after this much idleness (clinic.middleware).
+INTAKE_STAFF_IDLE_SECONDS = env.int("INTAKE_STAFF_IDLE_SECONDS", default=15 * 60)
+
+# --- Content Security Policy (Django 6 built-in) -----------------------------
+# https://docs.djangoproject.com/en/6.1/ref/csp/
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- I18N -------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media ----------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Public media (stretch illustrations). MRI files never live here.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+# Uploads go to disk from the first byte: MRI files are large and must never
+# sit whole in memory. https://docs.djangoproject.com/en/6.1/ref/settings/#file-upload-handlers
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
+
+# --- Email ------------------------------------------------------------------
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="MRI review <no-reply@spineclinic.example>")
+INTAKE_SITE_URL = env("INTAKE_SITE_URL", default="http://127.0.0.1:8000")
+
+# --- Celery -----------------------------------------------------------------
+# Read by clinic/celery.py with namespace="CELERY".
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+# Safety first: a task is acknowledged after it ran, one at a time per process,
+# and rejected back to the queue if its worker process dies.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 30
+CELERY_TASK_TIME_LIMIT = 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing must fail fast when the broker is down: the outbox keeps the case
+# and the sweeper enqueues it later, so the patient is never kept waiting.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = False
+# Urgent and routine work on separate Celery queues (never mixed).
+CELERY_TASK_DEFAULT_QUEUE = "routine"
+# One visibility timeout everywhere for Redis: an unacked message comes back
+# after this long. It must exceed the hard time limit and the longest ETA.
+INTAKE_VISIBILITY_TIMEOUT = env.int("INTAKE_VISIBILITY_TIMEOUT", default=300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": INTAKE_VISIBILITY_TIMEOUT}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Embedded broker for `make run`: messages are files under var/broker.
+    # 0.1 s polling keeps submit -> routed around 100 ms (README, "Broker").
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "out"),
+        "data_folder_out": str(_broker_dir / "out"),
+        "control_folder": str(_broker_dir / "control"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.1,
+    }
+    for _sub in ("out", "control", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_POOL_LIMIT = 10
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+# Celery closes Django's DB connection around every task unless told to reuse
+# it; reuse is worth ~4x per task (PERFORMANCE.md). Read by clinic/celery.py.
+INTAKE_CELERY_DB_REUSE_MAX = env.int("INTAKE_CELERY_DB_REUSE_MAX", default=1000)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {"task": "intake.tasks.sweep_outbox", "schedule": 10.0},
+    "escalate-overdue": {"task": "intake.tasks.escalate_overdue", "schedule": 60.0},
+    "purge-expired": {"task": "intake.tasks.purge_expired_cases", "schedule": 3600.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Logging: no health data, ever ------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Request logs can carry query strings; keep only warnings and up.
+        "django.request": {"level": "WARNING"},
+        "django.server": {"level": "WARNING"},
+    },
+}
+
+# --- Forms ------------------------------------------------------------------
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+CRISPY_FAIL_SILENTLY = not DEBUG
+
+# --- The clinic -------------------------------------------------------------
+INTAKE_CLINIC_NAME = env("INTAKE_CLINIC_NAME", default="Riverside Spine Clinic")
+INTAKE_CLINIC_PHONE = env("INTAKE_CLINIC_PHONE", default="(555) 010-0199")
+# Business hours for SLA clocks (the urgent queue runs around the clock).
+INTAKE_CLINIC_TIME_ZONE = env("INTAKE_CLINIC_TIME_ZONE", default="America/Chicago")
+INTAKE_BUSINESS_HOURS = (8, 17)  # 08:00 to 17:00 local
+INTAKE_BUSINESS_DAYS = (0, 1, 2, 3, 4)  # Monday to Friday
+INTAKE_CONSENT_VERSION = "2026-11-01"
+# Upload limits (bytes).
+INTAKE_MAX_FILE_BYTES = env.int("INTAKE_MAX_FILE_BYTES", default=100 * 1024 * 1024)
+INTAKE_MAX_REQUEST_BYTES = env.int("INTAKE_MAX_REQUEST_BYTES", default=500 * 1024 * 1024)
+INTAKE_MAX_FILES = env.int("INTAKE_MAX_FILES", default=20)
+INTAKE_ZIP_MAX_ENTRIES = env.int("INTAKE_ZIP_MAX_ENTRIES", default=5000)
+INTAKE_ZIP_MAX_UNCOMPRESSED_BYTES = env.int("INTAKE_ZIP_MAX_UNCOMPRESSED_BYTES", default=1024 * 1024 * 1024)
+INTAKE_ZIP_MAX_RATIO = env.int("INTAKE_ZIP_MAX_RATIO", default=100)
+INTAKE_IMAGE_MAX_PIXELS = env.int("INTAKE_IMAGE_MAX_PIXELS", default=50_000_000)
+# MRI files: outside static and public media, encrypted at rest.
+INTAKE_PRIVATE_ROOT = Path(env("INTAKE_PRIVATE_ROOT", default=str(VAR_DIR / "private")))
+# Comma-separated Fernet keys, newest first (MultiFernet rotation).
+INTAKE_FILE_KEYS = env.list("INTAKE_FILE_KEYS", default=[])
+# Spam and abuse limits (per client address, per hour).
+INTAKE_SUBMIT_LIMIT_PER_HOUR = env.int("INTAKE_SUBMIT_LIMIT_PER_HOUR", default=10)
+INTAKE_STATUS_LIMIT_PER_HOUR = env.int("INTAKE_STATUS_LIMIT_PER_HOUR", default=20)
+INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=3)
+INTAKE_STATUS_TOKEN_MAX_AGE_DAYS = env.int("INTAKE_STATUS_TOKEN_MAX_AGE_DAYS", default=180)
+INTAKE_DUPLICATE_WINDOW_DAYS = 90
+INTAKE_RETENTION_DAYS = env.int("INTAKE_RETENTION_DAYS", default=365)
+INTAKE_OUTBOX_SWEEP_AFTER_SECONDS = 30
+INTAKE_MAX_ROUTE_DELIVERIES = 5
+# Staff must pass a second factor for the admin (production turns it on).
+INTAKE_REQUIRE_OTP = env.bool("INTAKE_REQUIRE_OTP", default=False)

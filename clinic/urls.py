@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+
+from clinic import views
+from education.sitemaps import SITEMAPS
+
+admin.site.site_header = f"{settings.INTAKE_CLINIC_NAME}: staff"
+admin.site.site_title = "Clinic staff"
+admin.site.index_title = "Triage"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("urgent-symptoms/", views.urgent_advice, name="urgent_advice"),
+    path("mri-review/", include("intake.urls")),
+    path("stretching/", include("education.urls")),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,5 @@
+from django.shortcuts import render
+
+
+def library(request):
+    return render(request, "education/library.html", {"stretches": []})

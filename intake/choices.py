@@ -1,0 +1,177 @@
+"""The vocabularies of a review request, shared by forms, rules and the admin."""
+
+from django.db import models
+
+
+class Region(models.TextChoices):
+    # In spine order, the same order the stretching content uses.
+    NECK = "neck", "Neck"
+    UPPER_BACK = "upper_back", "Upper back (between the shoulder blades)"
+    MID_BACK = "mid_back", "Middle back"
+    LOWER_BACK = "lower_back", "Lower back"
+    HIPS_LEGS = "hips_legs", "Hips, buttocks or legs"
+
+
+NECK_REGIONS = {Region.NECK}
+BACK_REGIONS = {Region.UPPER_BACK, Region.MID_BACK, Region.LOWER_BACK, Region.HIPS_LEGS}
+
+
+class RedFlag(models.TextChoices):
+    BLADDER_BOWEL = "bladder_bowel", "New loss of control of your bladder or bowels"
+    SADDLE_NUMBNESS = "saddle_numbness", "Numbness in the groin, buttocks or inner thighs"
+    WEAKNESS = "weakness", "New or worsening weakness in your legs or arms"
+    FEVER = "fever", "Fever or chills together with your back or neck pain"
+    TRAUMA = "trauma", "A recent serious fall, accident or injury"
+    CANCER = "cancer", "A history of cancer"
+    WEIGHT_LOSS = "weight_loss", "Weight loss you cannot explain"
+    GAIT_HANDS = "gait_hands", "Clumsy hands or new trouble walking or keeping your balance"
+
+
+# These need the emergency department now; the rest need same-day care.
+EMERGENCY_FLAGS = {RedFlag.BLADDER_BOWEL, RedFlag.SADDLE_NUMBNESS, RedFlag.WEAKNESS, RedFlag.GAIT_HANDS}
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Mostly left"
+    RIGHT = "right", "Mostly right"
+    BOTH = "both", "Both sides or the middle"
+    UNSURE = "unsure", "Not sure"
+
+
+class PainDuration(models.TextChoices):
+    # Ordered from shortest to longest: rules compare by position.
+    UNDER_6_WEEKS = "lt_6w", "Less than 6 weeks"
+    WEEKS_6_TO_3_MONTHS = "6w_3m", "6 weeks to 3 months"
+    MONTHS_3_TO_12 = "3m_12m", "3 to 12 months"
+    OVER_A_YEAR = "gt_12m", "More than a year"
+
+
+DURATION_ORDER = [c.value for c in PainDuration]
+
+
+class Diagnosis(models.TextChoices):
+    HERNIATED = "herniated_disc", "Herniated disc"
+    BULGING = "bulging_disc", "Bulging disc"
+    STENOSIS = "spinal_stenosis", "Spinal stenosis"
+    ARTHRITIS = "spine_arthritis", "Arthritis of the spine"
+    DDD = "degenerative_disc", "Degenerative disc disease"
+    SCIATICA = "sciatica", "Sciatica"
+    OTHER = "other", "Something else"
+    NONE = "none", "I have not been told of a diagnosis"
+
+
+class Treatment(models.TextChoices):
+    STRETCHING = "stretching", "Stretching or exercise at home"
+    PHYSIO = "physical_therapy", "Physical therapy"
+    MEDICATION = "medication", "Medication"
+    INJECTIONS = "injections", "Injections"
+    CHIRO = "chiropractic", "Chiropractic care"
+
+
+class TreatmentDuration(models.TextChoices):
+    UNDER_6_WEEKS = "lt_6w", "Less than 6 weeks"
+    WEEKS_6_TO_3_MONTHS = "6w_3m", "6 weeks to 3 months"
+    OVER_3_MONTHS = "gt_3m", "More than 3 months"
+
+
+class MriStatus(models.TextChoices):
+    NONE = "none", "I have not had an MRI"
+    UPLOAD = "upload", "I have one and will upload it"
+    CENTRE_SENDS = "centre_sends", "I have one and my imaging centre will send it"
+
+
+class MriRegion(models.TextChoices):
+    NECK = "neck", "Neck (cervical spine)"
+    UPPER_BACK = "upper_back", "Upper or middle back (thoracic spine)"
+    LOWER_BACK = "lower_back", "Lower back (lumbar spine)"
+    UNSURE = "unsure", "Not sure"
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    TEXT = "text", "Text message"
+    EMAIL = "email", "Email"
+
+
+class ContactTime(models.TextChoices):
+    MORNING = "morning", "Morning (8 am to noon)"
+    AFTERNOON = "afternoon", "Afternoon (noon to 5 pm)"
+    ANY = "any", "Any time"
+
+
+class Source(models.TextChoices):
+    ARTICLE = "article", "Your stretching articles"
+    SEARCH = "search", "A web search"
+    DOCTOR = "doctor", "My doctor"
+    FRIEND = "friend", "A friend or family member"
+    SOCIAL = "social", "Social media"
+    OTHER = "other", "Somewhere else"
+
+
+class Kind(models.TextChoices):
+    REVIEW = "review", "MRI review request"
+    URGENT_CALLBACK = "urgent_callback", "Urgent call-back"
+
+
+class DecisionReason(models.TextChoices):
+    SURGICAL_CANDIDATE = "procedure_candidate", "Findings fit a procedure we offer"
+    CONSERVATIVE = "conservative_care", "Conservative care plan"
+    IMAGING_INSUFFICIENT = "imaging_insufficient", "Imaging insufficient or too old"
+    OUTSIDE_SCOPE = "outside_scope", "Outside what the clinic treats"
+    NEEDS_INFO = "needs_information", "More information needed from the patient"
+    REFER_ELSEWHERE = "refer", "Referred to another specialist"
+
+
+US_STATES = [
+    ("AL", "Alabama"),
+    ("AK", "Alaska"),
+    ("AZ", "Arizona"),
+    ("AR", "Arkansas"),
+    ("CA", "California"),
+    ("CO", "Colorado"),
+    ("CT", "Connecticut"),
+    ("DE", "Delaware"),
+    ("DC", "District of Columbia"),
+    ("FL", "Florida"),
+    ("GA", "Georgia"),
+    ("HI", "Hawaii"),
+    ("ID", "Idaho"),
+    ("IL", "Illinois"),
+    ("IN", "Indiana"),
+    ("IA", "Iowa"),
+    ("KS", "Kansas"),
+    ("KY", "Kentucky"),
+    ("LA", "Louisiana"),
+    ("ME", "Maine"),
+    ("MD", "Maryland"),
+    ("MA", "Massachusetts"),
+    ("MI", "Michigan"),
+    ("MN", "Minnesota"),
+    ("MS", "Mississippi"),
+    ("MO", "Missouri"),
+    ("MT", "Montana"),
+    ("NE", "Nebraska"),
+    ("NV", "Nevada"),
+    ("NH", "New Hampshire"),
+    ("NJ", "New Jersey"),
+    ("NM", "New Mexico"),
+    ("NY", "New York"),
+    ("NC", "North Carolina"),
+    ("ND", "North Dakota"),
+    ("OH", "Ohio"),
+    ("OK", "Oklahoma"),
+    ("OR", "Oregon"),
+    ("PA", "Pennsylvania"),
+    ("RI", "Rhode Island"),
+    ("SC", "South Carolina"),
+    ("SD", "South Dakota"),
+    ("TN", "Tennessee"),
+    ("TX", "Texas"),
+    ("UT", "Utah"),
+    ("VT", "Vermont"),
+    ("VA", "Virginia"),
+    ("WA", "Washington"),
+    ("WV", "West Virginia"),
+    ("WI", "Wisconsin"),
+    ("WY", "Wyoming"),
+]

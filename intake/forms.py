@@ -1,0 +1,545 @@
+"""The patient's forms, one per step. Every message is written for a patient.
+
+Forms validate and render (crispy, Bootstrap 5); views route; services write.
+"""
+
+from datetime import date
+
+import phonenumbers
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Fieldset, Layout
+from django import forms
+from django.conf import settings
+from django.core.validators import RegexValidator
+
+from . import choices
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+REQUIRED_CHOICE = "Please choose one of the options."
+REQUIRED_YES_NO = "Please answer yes or no."
+
+
+def _helper(*layout) -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False  # the page renders <form>, the CSRF token and buttons
+    helper.disable_csrf = True
+    if layout:
+        helper.layout = Layout(*layout)
+    return helper
+
+
+def yes_no(label, help_text=""):
+    return forms.ChoiceField(
+        label=label,
+        help_text=help_text,
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        error_messages={"required": REQUIRED_YES_NO, "invalid_choice": REQUIRED_YES_NO},
+    )
+
+
+def radio(label, choices_, help_text="", required=True):
+    return forms.ChoiceField(
+        label=label,
+        help_text=help_text,
+        choices=choices_,
+        widget=forms.RadioSelect,
+        required=required,
+        error_messages={"required": REQUIRED_CHOICE, "invalid_choice": REQUIRED_CHOICE},
+    )
+
+
+def checkboxes(label, choices_, required_message, help_text=""):
+    return forms.MultipleChoiceField(
+        label=label,
+        help_text=help_text,
+        choices=choices_,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": required_message, "invalid_choice": "Please choose from the list."},
+    )
+
+
+def _age_on(dob: date, today: date) -> int:
+    return today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+
+
+class StepForm(forms.Form):
+    """A step of the request. ``draft`` holds the answers of earlier steps."""
+
+    title = ""
+    intro = ""
+
+    def __init__(self, *args, draft=None, **kwargs):
+        self.draft = draft or {}
+        super().__init__(*args, **kwargs)
+
+    def answers(self) -> dict:
+        """What this step contributes to the case (model field -> value)."""
+        return dict(self.cleaned_data)
+
+
+class SafetyForm(StepForm):
+    title = "First, your safety"
+    intro = "Some symptoms need care today, not a review. Please answer each question about how you are right now."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for flag in choices.RedFlag:
+            self.fields[flag.value] = yes_no(flag.label)
+        self.helper = _helper()
+
+    def answers(self):
+        return {"red_flags": self.red_flags()}
+
+    def red_flags(self) -> list[str]:
+        return [f.value for f in choices.RedFlag if self.cleaned_data.get(f.value) == "yes"]
+
+
+phone_field_kwargs = dict(
+    label="Phone number",
+    max_length=30,
+    help_text="A US number we can reach you on, for example (555) 123-4567.",
+    error_messages={"required": "Please give a phone number so we can reach you."},
+    widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+)
+
+
+def clean_phone_number(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        raise forms.ValidationError("This does not look like a phone number. Please check it, e.g. (555) 123-4567.")
+    if not phonenumbers.is_valid_number(number):
+        raise forms.ValidationError(
+            "This phone number is not complete or not in use. Please check the digits and the area code."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_dob(dob: date, today: date | None = None) -> date:
+    today = today or date.today()
+    if dob > today:
+        raise forms.ValidationError("Your date of birth cannot be in the future.")
+    if dob.year < today.year - 120:
+        raise forms.ValidationError("Please check the year of your date of birth.")
+    return dob
+
+
+class ContactForm(StepForm):
+    title = "How to reach you"
+    intro = "We use these details only to contact you about your review."
+
+    first_name = forms.CharField(
+        label="First name",
+        max_length=80,
+        error_messages={"required": "Please tell us your first name."},
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        max_length=80,
+        error_messages={"required": "Please tell us your last name."},
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        help_text="You will need it to see your request's status.",
+        error_messages={
+            "required": "Please give your date of birth.",
+            "invalid": "Please enter a full date, for example 1970-03-21.",
+        },
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+    submitted_by_guardian = forms.BooleanField(
+        label="I am the parent or legal guardian of the patient and I am filling this in for them.",
+        required=False,
+    )
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        error_messages={
+            "required": "Please give an email address; we send your reference there.",
+            "invalid": "This does not look like an email address. Please check it, e.g. name@example.com.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(**phone_field_kwargs)
+    postal_code = forms.CharField(
+        label="ZIP code",
+        max_length=10,
+        validators=[RegexValidator(r"^\d{5}(-\d{4})?$", "Please enter a 5-digit ZIP code, for example 60614.")],
+        error_messages={"required": "Please give your ZIP code."},
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+    )
+    state = forms.ChoiceField(
+        label="State",
+        choices=[("", "Choose your state")] + choices.US_STATES,
+        error_messages={"required": "Please choose your state.", "invalid_choice": "Please choose your state."},
+    )
+    contact_method = radio("How should we contact you?", choices.ContactMethod.choices)
+    contact_time = radio("When is a good time?", choices.ContactTime.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Div("first_name", "last_name", css_class="row-cols-1"),
+            "date_of_birth",
+            "submitted_by_guardian",
+            "email",
+            "phone",
+            Div(Div("postal_code", css_class="col-sm-5"), Div("state", css_class="col-sm-7"), css_class="row"),
+            "contact_method",
+            "contact_time",
+        )
+
+    def clean_first_name(self):
+        return self.cleaned_data["first_name"].strip()
+
+    def clean_last_name(self):
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        domain = email.rsplit("@", 1)[-1]
+        if "." not in domain or domain.endswith(".") or len(domain.rsplit(".", 1)[-1]) < 2:
+            raise forms.ValidationError("This email address is missing its ending, such as .com. Please check it.")
+        return email
+
+    def clean_phone(self):
+        return clean_phone_number(self.cleaned_data["phone"])
+
+    def clean_date_of_birth(self):
+        return clean_dob(self.cleaned_data["date_of_birth"])
+
+    def clean(self):
+        data = super().clean()
+        dob = data.get("date_of_birth")
+        if dob and _age_on(dob, date.today()) < 18 and not data.get("submitted_by_guardian"):
+            self.add_error(
+                "submitted_by_guardian",
+                "This service is for adults (18 or over). If the patient is younger, a parent or guardian "
+                "must fill in this form for them and tick this box.",
+            )
+        return data
+
+
+class PainForm(StepForm):
+    title = "Your pain"
+    intro = "Tell us where it hurts and how it affects you."
+
+    regions = checkboxes("Where is your pain?", choices.Region.choices, "Please choose at least one area.")
+    side = radio("Which side?", choices.Side.choices)
+    pain_duration = radio("How long have you had this pain?", choices.PainDuration.choices)
+    severity = forms.IntegerField(
+        label="How bad is it on most days, from 0 (no pain) to 10 (the worst you can imagine)?",
+        min_value=0,
+        max_value=10,
+        error_messages={
+            "required": "Please give a number from 0 to 10.",
+            "invalid": "Please give a whole number from 0 to 10.",
+            "min_value": "Please give a number from 0 to 10.",
+            "max_value": "Please give a number from 0 to 10.",
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
+    )
+    radiating_pain = yes_no("Does the pain travel into your arm or leg?")
+    numbness = yes_no("Do you have numbness or tingling?")
+    weakness = yes_no("Do you have weakness in an arm or leg?")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+    def answers(self):
+        d = dict(self.cleaned_data)
+        for k in ("radiating_pain", "numbness", "weakness"):
+            d[k] = d[k] == "yes"
+        return d
+
+
+class HistoryForm(StepForm):
+    title = "What you have been told and tried"
+    intro = "Answer what you know; “not sure” is fine."
+
+    diagnoses = checkboxes(
+        "Has a doctor told you that you have any of these?",
+        choices.Diagnosis.choices,
+        "Please choose at least one, or “I have not been told of a diagnosis”.",
+    )
+    diagnosis_other = forms.CharField(label="If something else, what were you told?", max_length=200, required=False)
+    prior_surgery = yes_no("Have you had surgery on your spine before?")
+    prior_surgery_details = forms.CharField(label="If yes, what surgery and when?", max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        treatment_fields = []
+        for t in choices.Treatment:
+            name = f"treatment_{t.value}"
+            self.fields[name] = forms.ChoiceField(
+                label=t.label,
+                required=False,
+                choices=[("", "Not tried")] + list(choices.TreatmentDuration.choices),
+                error_messages={"invalid_choice": REQUIRED_CHOICE},
+            )
+            treatment_fields.append(name)
+        self.helper = _helper(
+            "diagnoses",
+            "diagnosis_other",
+            Fieldset("Treatments you have tried, and for how long", *treatment_fields),
+            "prior_surgery",
+            "prior_surgery_details",
+        )
+
+    def clean(self):
+        data = super().clean()
+        dx = data.get("diagnoses") or []
+        if "none" in dx and len(dx) > 1:
+            self.add_error(
+                "diagnoses", "You chose “not been told of a diagnosis” and a diagnosis. Please choose one or the other."
+            )
+        if "other" in dx and not (data.get("diagnosis_other") or "").strip():
+            self.add_error("diagnosis_other", "Please tell us what else you were told, in a few words.")
+        if data.get("prior_surgery") == "yes" and not (data.get("prior_surgery_details") or "").strip():
+            self.add_error("prior_surgery_details", "Please tell us briefly what surgery you had and the year.")
+        return data
+
+    def answers(self):
+        d = self.cleaned_data
+        return {
+            "diagnoses": d["diagnoses"],
+            "diagnosis_other": d.get("diagnosis_other", "").strip(),
+            "treatments": {
+                t.value: d[f"treatment_{t.value}"] for t in choices.Treatment if d.get(f"treatment_{t.value}")
+            },
+            "prior_surgery": d["prior_surgery"] == "yes",
+            "prior_surgery_details": d.get("prior_surgery_details", "").strip() if d["prior_surgery"] == "yes" else "",
+        }
+
+
+MONTHS = [(str(i), date(2000, i, 1).strftime("%B")) for i in range(1, 13)]
+
+
+class MriForm(StepForm):
+    title = "Your MRI"
+    intro = "If you have had an MRI of your spine, we can review it at no cost."
+
+    mri_status = radio("Have you had an MRI of your spine?", choices.MriStatus.choices)
+    mri_month = forms.ChoiceField(
+        label="Month it was taken", required=False, choices=[("", "Month")] + MONTHS,
+        error_messages={"invalid_choice": "Please choose a month from the list."},
+    )  # fmt: skip
+    mri_year = forms.IntegerField(
+        label="Year it was taken",
+        required=False,
+        error_messages={"invalid": "Please give the year as four digits, for example 2024."},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": "YYYY"}),
+    )
+    mri_region = radio("Which part of your spine was scanned?", choices.MriRegion.choices, required=False)
+    imaging_centre = forms.CharField(
+        label="Imaging centre (name and town)",
+        max_length=200,
+        required=False,
+        help_text="So we can ask them for the images if needed.",
+    )
+
+    def __init__(self, *args, uploaded_count=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.uploaded_count = uploaded_count
+        self.helper = _helper(
+            "mri_status",
+            Div(
+                HTML('<p class="fw-semibold mb-1">When was it taken?</p>'),
+                Div(Div("mri_month", css_class="col-7"), Div("mri_year", css_class="col-5"), css_class="row"),
+                "mri_region",
+                "imaging_centre",
+                css_class="mri-details",
+            ),
+        )
+
+    def clean(self):
+        data = super().clean()
+        status = data.get("mri_status")
+        if not status or status == choices.MriStatus.NONE:
+            return data
+        month, year = data.get("mri_month"), data.get("mri_year")
+        if not month:
+            self.add_error("mri_month", "Please choose the month your MRI was taken (a guess is fine).")
+        if year is None:
+            self.add_error("mri_year", "Please give the year your MRI was taken.")
+        if month and year is not None:
+            today = date.today()
+            if year < 1980 or year > today.year:
+                self.add_error("mri_year", f"Please give a year between 1980 and {today.year}.")
+            else:
+                taken = date(year, int(month), 1)
+                dob = _draft_dob(self.draft)
+                if taken > today:
+                    self.add_error("mri_month", "The MRI date cannot be in the future.")
+                elif dob and (taken.year, taken.month) < (dob.year, dob.month):
+                    self.add_error("mri_year", "The MRI date is before your date of birth. Please check both.")
+                else:
+                    data["mri_taken_on"] = taken
+        if not data.get("mri_region"):
+            self.add_error("mri_region", "Please choose which part was scanned, or “not sure”.")
+        if not (data.get("imaging_centre") or "").strip():
+            self.add_error("imaging_centre", "Please tell us where it was done, so we can get the images.")
+        if status == choices.MriStatus.UPLOAD and self.uploaded_count == 0:
+            self.add_error(
+                "mri_status",
+                "You chose to upload your MRI but no file is uploaded yet. Upload it below, or choose "
+                "“my imaging centre will send it”.",
+            )
+        return data
+
+    def answers(self):
+        d = self.cleaned_data
+        if d["mri_status"] == choices.MriStatus.NONE:
+            return {"mri_status": d["mri_status"], "mri_taken_on": None, "mri_region": "", "imaging_centre": ""}
+        return {
+            "mri_status": d["mri_status"],
+            "mri_taken_on": d.get("mri_taken_on"),
+            "mri_region": d["mri_region"],
+            "imaging_centre": d["imaging_centre"].strip(),
+        }
+
+
+def _draft_dob(draft) -> date | None:
+    dob = (draft or {}).get("date_of_birth")
+    if isinstance(dob, str):
+        try:
+            return date.fromisoformat(dob)
+        except ValueError:
+            return None
+    return dob
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Add an MRI file",
+        help_text="PDF, JPEG, PNG, DICOM, or a ZIP of DICOM files; up to 100 MB each.",
+        error_messages={"required": "Please choose a file to upload.", "empty": "This file is empty."},
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.dcm,.zip,application/dicom"}),
+    )
+
+
+class ConsentForm(StepForm):
+    title = "How you found us, and your consent"
+    intro = "Almost done."
+
+    source = forms.ChoiceField(
+        label="How did you hear about us?",
+        choices=[("", "Choose one")] + list(choices.Source.choices),
+        error_messages={"required": REQUIRED_CHOICE, "invalid_choice": REQUIRED_CHOICE},
+    )
+    consent_privacy = forms.BooleanField(
+        label="I have read the privacy notice and agree that the clinic may use my answers and files to review my request.",
+        error_messages={"required": "We can only review your request with your agreement to the privacy notice."},
+    )
+    consent_phone = forms.BooleanField(label="You may call me.", required=False)
+    consent_text = forms.BooleanField(label="You may send me text messages.", required=False)
+    consent_email = forms.BooleanField(label="You may email me.", required=False)
+    # A field people never see: bots fill it in, and their requests are dropped.
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            "source",
+            Div("website", css_class="visually-hidden", aria_hidden="true"),
+            HTML(
+                '<p class="small">Read our <a href="/privacy/" target="_blank" rel="noopener">privacy notice</a>'
+                f" (version {settings.INTAKE_CONSENT_VERSION}).</p>"
+            ),
+            "consent_privacy",
+            Fieldset(
+                "May we contact you this way? (each one is your choice)",
+                "consent_phone",
+                "consent_text",
+                "consent_email",
+            ),
+        )
+
+    def clean(self):
+        data = super().clean()
+        method = self.draft.get("contact_method")
+        needed = {"phone": "consent_phone", "text": "consent_text", "email": "consent_email"}.get(method)
+        if needed and not data.get(needed):
+            label = dict(choices.ContactMethod.choices)[method].lower()
+            self.add_error(
+                needed,
+                f"You asked us to contact you by {label}. Please allow it here, or go back and choose another way.",
+            )
+        return data
+
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+    def answers(self):
+        d = dict(self.cleaned_data)
+        d.pop("website", None)
+        return d
+
+
+class UrgentCallbackForm(forms.Form):
+    first_name = ContactForm.base_fields["first_name"]
+    last_name = ContactForm.base_fields["last_name"]
+    phone = forms.CharField(**phone_field_kwargs)
+    consent_phone = forms.BooleanField(
+        label="Please call me back on this number. I agree the clinic may use these details to contact me.",
+        error_messages={"required": "We need your permission to call you back."},
+    )
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            "first_name",
+            "last_name",
+            "phone",
+            Div("website", css_class="visually-hidden", aria_hidden="true"),
+            "consent_phone",
+        )
+
+    def clean_first_name(self):
+        return self.cleaned_data["first_name"].strip()
+
+    def clean_last_name(self):
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_phone(self):
+        return clean_phone_number(self.cleaned_data["phone"])
+
+
+class StatusCheckForm(forms.Form):
+    date_of_birth = forms.DateField(
+        label="Your date of birth",
+        error_messages={
+            "required": "Please give your date of birth.",
+            "invalid": "Please enter a full date, for example 1970-03-21.",
+        },
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+
+STEPS = [
+    ("safety", SafetyForm),
+    ("contact", ContactForm),
+    ("pain", PainForm),
+    ("history", HistoryForm),
+    ("mri", MriForm),
+    ("consent", ConsentForm),
+]
+STEP_NAMES = [s for s, _ in STEPS]
+STEP_FORMS = dict(STEPS)

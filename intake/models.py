@@ -1,0 +1,345 @@
+"""The case domain: staff queues, routing rules, review requests and their history."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from . import choices
+from .lifecycle import OPEN, Status
+
+# Crockford-style alphabet: no 0/O, 1/I/L, U; easy to read out over the phone.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    """A short, random, non-sequential reference such as ``MR-7K3F9Q`` (30^6 ≈ 7e8)."""
+    return "MR-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+class StaffQueue(models.Model):
+    """A queue of cases that a team of staff works (not a Celery queue)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.TextField(blank=True)
+    sla_hours = models.PositiveIntegerField(help_text="Business hours to answer (round the clock if urgent).")
+    is_urgent = models.BooleanField(default=False, help_text="Urgent queues run around the clock.")
+    is_active = models.BooleanField(default=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="QueueMembership", related_name="staff_queues")
+
+    class Meta:
+        ordering = ["-is_urgent", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class QueueMembership(models.Model):
+    queue = models.ForeignKey(StaffQueue, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_memberships")
+    is_active = models.BooleanField(default=True, help_text="Inactive members keep access but get no new cases.")
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["queue", "user"], name="uniq_queue_member")]
+
+    def __str__(self):
+        return f"{self.user} in {self.queue}"
+
+
+class MriCondition(models.TextChoices):
+    ANY = "", "Any"
+    PROVIDED_OR_COMING = "provided_or_coming", "MRI uploaded or on its way"
+    NONE = "none", "No MRI yet"
+
+
+class RoutingRule(models.Model):
+    """One routing rule. Conditions are typed fields, all of which must hold;
+    a blank condition does not constrain. Rules are tried by priority (lowest
+    first) and the first match wins. Nothing here is ever evaluated as code."""
+
+    priority = models.PositiveIntegerField(unique=True)
+    name = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+    target_queue = models.ForeignKey(StaffQueue, on_delete=models.PROTECT, related_name="rules")
+    # Conditions
+    if_red_flag = models.BooleanField(default=False, verbose_name="any red flag")
+    if_duplicate = models.BooleanField(default=False, verbose_name="likely duplicate of an open case")
+    if_mri = models.CharField(max_length=24, blank=True, choices=MriCondition.choices, verbose_name="MRI")
+    if_mri_older_than_months = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name="MRI older than (months)"
+    )
+    if_regions = models.JSONField(
+        default=list, blank=True, verbose_name="any of these regions", help_text="Empty: any region."
+    )
+    if_pain_durations = models.JSONField(
+        default=list, blank=True, verbose_name="pain duration is one of", help_text="Empty: any duration."
+    )
+    if_min_severity = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name="severity at least")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority"]
+
+    def __str__(self):
+        return f"{self.priority}. {self.name}"
+
+
+class ReviewRequestQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN)
+
+    def visible_to(self, user):
+        """Cases a staff member may see: their queues' cases, or all with the permission."""
+        if user.is_superuser or user.has_perm("intake.view_all_cases"):
+            return self
+        return self.filter(queue__memberships__user=user)
+
+    def overdue(self, now=None):
+        return self.filter(sla_due_at__lt=now or timezone.now(), sla_paused_at__isnull=True, sla_stopped=False)
+
+
+class ReviewRequest(models.Model):
+    """A patient's request for an MRI review (or an urgent call-back): the case."""
+
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    kind = models.CharField(max_length=20, choices=choices.Kind.choices, default=choices.Kind.REVIEW)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.SUBMITTED)
+    # Bumped by every write through the services: optimistic concurrency.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Routing (intake.routing decides, intake.services records)
+    queue = models.ForeignKey(StaffQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    matched_rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL)
+    routing_reason = models.CharField(max_length=300, blank=True)
+    routed_at = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    is_urgent = models.BooleanField(default=False)
+    red_flags = models.JSONField(default=list, blank=True)
+    is_duplicate = models.BooleanField(default=False)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    # SLA: due time in business hours; paused while waiting on others.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_stopped = models.BooleanField(default=False)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    mri_received_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=32, blank=True, choices=choices.DecisionReason.choices)
+
+    # Contact
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    date_of_birth = models.DateField(null=True, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    postal_code = models.CharField(max_length=10, blank=True)
+    state = models.CharField(max_length=2, blank=True, choices=choices.US_STATES)
+    contact_method = models.CharField(max_length=10, blank=True, choices=choices.ContactMethod.choices)
+    contact_time = models.CharField(max_length=10, blank=True, choices=choices.ContactTime.choices)
+    submitted_by_guardian = models.BooleanField(default=False)
+
+    # Pain
+    regions = models.JSONField(default=list, blank=True)
+    side = models.CharField(max_length=8, blank=True, choices=choices.Side.choices)
+    pain_duration = models.CharField(max_length=8, blank=True, choices=choices.PainDuration.choices)
+    severity = models.PositiveSmallIntegerField(null=True, blank=True)
+    radiating_pain = models.BooleanField(null=True, blank=True)
+    numbness = models.BooleanField(null=True, blank=True)
+    weakness = models.BooleanField(null=True, blank=True)
+
+    # History
+    diagnoses = models.JSONField(default=list, blank=True)
+    diagnosis_other = models.CharField(max_length=200, blank=True)
+    treatments = models.JSONField(default=dict, blank=True, help_text="treatment -> duration")
+    prior_surgery = models.BooleanField(null=True, blank=True)
+    prior_surgery_details = models.CharField(max_length=300, blank=True)
+
+    # MRI
+    mri_status = models.CharField(max_length=16, blank=True, choices=choices.MriStatus.choices)
+    mri_taken_on = models.DateField(null=True, blank=True, help_text="First day of the month it was taken.")
+    mri_region = models.CharField(max_length=16, blank=True, choices=choices.MriRegion.choices)
+    imaging_centre = models.CharField(max_length=200, blank=True)
+
+    # Where they came from (no health data: a path of our own site)
+    source = models.CharField(max_length=16, blank=True, choices=choices.Source.choices)
+    source_page = models.CharField(max_length=200, blank=True)
+
+    # Consent, exactly as given
+    consent_privacy = models.BooleanField(default=False)
+    consent_phone = models.BooleanField(default=False)
+    consent_text = models.BooleanField(default=False)
+    consent_email = models.BooleanField(default=False)
+    consent_version = models.CharField(max_length=20, blank=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    consent_ip = models.GenericIPAddressField(null=True, blank=True)
+    consent_user_agent = models.CharField(max_length=300, blank=True)
+
+    # Retention: personal data removed, an anonymous stub kept for the funnel.
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReviewRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("view_all_cases", "Can view cases of every queue"),
+            ("record_decision", "Can record a clinical decision"),
+            ("export_cases", "Can export case lists"),
+        ]
+        indexes = [
+            models.Index(fields=["queue", "status", "-created_at"], name="case_queue_status_new"),
+            models.Index(fields=["status", "created_at"], name="case_status_created"),
+            models.Index(fields=["assigned_to", "status"], name="case_assignee_status"),
+            models.Index(fields=["-created_at"], name="case_newest"),
+            models.Index(fields=["sla_due_at"], name="case_sla_due", condition=Q(sla_stopped=False)),
+            models.Index(fields=["email", "date_of_birth"], name="case_dupe_email"),
+            models.Index(fields=["phone", "date_of_birth"], name="case_dupe_phone"),
+            models.Index(fields=["is_urgent", "status"], name="case_urgent_status"),
+            models.Index(fields=["mri_status"], name="case_mri_status"),
+            models.Index(fields=["source"], name="case_source"),
+            models.Index(fields=["last_name", "first_name"], name="case_name"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def mri_expected(self):
+        return self.mri_status in (choices.MriStatus.UPLOAD, choices.MriStatus.CENTRE_SENDS)
+
+
+class CaseEvent(models.Model):
+    """One entry in a case's timeline. Written by services; never edited."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        ROUTED = "routed", "Routed"
+        ASSIGNED = "assigned", "Assigned"
+        UNASSIGNED = "unassigned", "Waiting for a free team member"
+        STATUS = "status", "Status changed"
+        NOTE = "note", "Note"
+        NOTIFICATION = "notification", "Notification"
+        ESCALATED = "escalated", "Escalated"
+        DUPLICATE = "duplicate", "Possible duplicate"
+        FILE = "file", "MRI file"
+        FILE_ACCESS = "file_access", "MRI file opened"
+        EXPORTED = "exported", "Exported"
+        MOVED = "moved", "Moved to another queue"
+        PURGED = "purged", "Personal data removed"
+
+    case = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    # A short, PHI-free summary ("Routed to MRI review: cervical by rule 4").
+    summary = models.CharField(max_length=300)
+    reason_category = models.CharField(max_length=32, blank=True, choices=choices.DecisionReason.choices)
+    # Staff's own words (notes, decision notes): internal, never emailed or logged.
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="event_case_time")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.summary}"
+
+
+class Outbox(models.Model):
+    """Work promised in the same transaction as the case: routing it.
+
+    The view enqueues the task after commit; a sweeper re-enqueues rows still
+    pending, so a broker outage delays a case but never loses it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    case = models.OneToOneField(ReviewRequest, on_delete=models.CASCADE, related_name="outbox")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    enqueue_count = models.PositiveIntegerField(default=0)
+    deliveries = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "created_at"], name="outbox_state_created")]
+
+
+class Notification(models.Model):
+    """An email to send, recorded once per (case, purpose) by its dedupe key."""
+
+    class Kind(models.TextChoices):
+        PATIENT_CONFIRMATION = "patient_confirmation", "Patient: request received"
+        PATIENT_STATUS = "patient_status", "Patient: status update"
+        STAFF_NEW_CASE = "staff_new_case", "Staff: new case in queue"
+        STAFF_URGENT = "staff_urgent", "Staff: urgent case"
+        SUPERVISOR_UNASSIGNED = "supervisor_unassigned", "Supervisor: no one to assign"
+        SUPERVISOR_OVERDUE = "supervisor_overdue", "Supervisor: case overdue"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    case = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    recipient = models.EmailField()
+    status_shown = models.CharField(max_length=24, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    duplicate_requests = models.PositiveIntegerField(default=0, help_text="Times it was asked for again.")
+    created_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "created_at"], name="notif_state_created")]
+
+
+class MriFile(models.Model):
+    """An MRI file a patient uploaded: random name, private path, encrypted."""
+
+    class FileType(models.TextChoices):
+        PDF = "pdf", "PDF report"
+        JPEG = "jpeg", "JPEG image"
+        PNG = "png", "PNG image"
+        DICOM = "dicom", "DICOM image"
+        ZIP = "zip", "ZIP of DICOM images"
+
+    case = models.ForeignKey(ReviewRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="files")
+    # Uploads made before the request is sent belong to the patient's draft.
+    draft_key = models.CharField(max_length=64, blank=True, db_index=True)
+    original_name = models.CharField(max_length=200)
+    stored_name = models.CharField(max_length=64, unique=True)
+    file_type = models.CharField(max_length=8, choices=FileType.choices)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_file_type_display()} ({self.size} bytes)"

@@ -1,0 +1,112 @@
+"""Notifications: recorded once by a dedupe key, delivered once by a task.
+
+Emails carry no health information: a reference, a link and a date at most.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from ..models import Notification, ReviewRequest
+from .dispatch import enqueue_on_commit
+
+log = logging.getLogger(__name__)
+Kind = Notification.Kind
+URGENT_KINDS = {Kind.STAFF_URGENT}
+
+
+def notification_request(*, case: ReviewRequest, kind: str, recipient: str, key: str, status_shown: str = ""):
+    """Record that ``recipient`` should hear about ``case``; enqueue it after commit.
+
+    Asking again for the same key records the repeat and sends nothing more.
+    """
+    if not recipient:
+        return None
+    notification, created = Notification.objects.get_or_create(
+        dedupe_key=key[:120],
+        defaults={"case": case, "kind": kind, "recipient": recipient, "status_shown": status_shown},
+    )
+    if not created:
+        Notification.objects.filter(pk=notification.pk).update(duplicate_requests=F("duplicate_requests") + 1)
+        return notification
+    from ..tasks import send_notification
+
+    enqueue_on_commit(send_notification, notification.pk, urgent=kind in URGENT_KINDS or case.is_urgent)
+    return notification
+
+
+def supervisors():
+    User = get_user_model()
+    return User.objects.filter(is_active=True, groups__name="Supervisor").exclude(email="").distinct()
+
+
+def notify_queue_members(case: ReviewRequest):
+    kind = Kind.STAFF_URGENT if case.queue.is_urgent else Kind.STAFF_NEW_CASE
+    members = case.queue.memberships.filter(is_active=True, user__is_active=True).select_related("user")
+    for m in members:
+        notification_request(case=case, kind=kind, recipient=m.user.email, key=f"{kind}:{case.pk}:{m.user_id}")
+
+
+def notify_supervisors(case: ReviewRequest, kind: str, occasion: str):
+    for user in supervisors():
+        notification_request(case=case, kind=kind, recipient=user.email, key=f"{kind}:{case.pk}:{occasion}:{user.pk}")
+
+
+def notify_patient(case: ReviewRequest, kind: str, occasion: str):
+    if case.email and case.purged_at is None:
+        notification_request(
+            case=case, kind=kind, recipient=case.email, key=f"{kind}:{case.pk}:{occasion}", status_shown=case.status
+        )
+
+
+def _context(n: Notification) -> dict:
+    from ..selectors import status_link
+
+    case = n.case
+    return {
+        "reference": case.reference,
+        "clinic_name": settings.INTAKE_CLINIC_NAME,
+        "clinic_phone": settings.INTAKE_CLINIC_PHONE,
+        "admin_url": settings.INTAKE_SITE_URL + reverse("admin:intake_reviewrequest_change", args=[case.pk]),
+        "status_url": settings.INTAKE_SITE_URL + status_link(case),
+        "due": case.sla_due_at,
+        "is_urgent": case.is_urgent,
+    }
+
+
+SUBJECTS = {
+    Kind.PATIENT_CONFIRMATION: "We received your request {reference}",
+    Kind.PATIENT_STATUS: "An update on your request {reference}",
+    Kind.STAFF_NEW_CASE: "New case {reference} in your queue",
+    Kind.STAFF_URGENT: "URGENT: call back {reference} now",
+    Kind.SUPERVISOR_UNASSIGNED: "Case {reference} is waiting: no one to assign",
+    Kind.SUPERVISOR_OVERDUE: "Case {reference} is past its SLA",
+}
+
+
+def notification_send(*, notification_id: int) -> bool:
+    """Deliver one notification at most once. Returns True if this call sent it.
+
+    The row lock serialises concurrent runs: the second waits, then sees 'sent'.
+    """
+    with transaction.atomic():
+        n = Notification.objects.select_for_update().select_related("case").filter(pk=notification_id).first()
+        if n is None or n.state == Notification.State.SENT:
+            return False
+        n.attempts += 1
+        ctx = _context(n)
+        subject = SUBJECTS[n.kind].format(**ctx)
+        body = render_to_string(f"emails/{n.kind}.txt", ctx)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [n.recipient])
+        n.state = Notification.State.SENT
+        n.sent_at = timezone.now()
+        n.save(update_fields=["state", "sent_at", "attempts"])
+    log.info("notification %s sent (%s)", n.pk, n.kind)
+    return True

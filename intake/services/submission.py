@@ -1,0 +1,94 @@
+"""A patient's request becomes a case: one transaction, one outbox row."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ..lifecycle import OPEN
+from ..models import CaseEvent, MriFile, Outbox, ReviewRequest, new_reference
+from .dispatch import enqueue_on_commit
+from .notifications import Notification, notify_patient
+
+# Answers the forms may set on a case; anything else in a draft is ignored.
+CASE_FIELDS = {
+    "first_name", "last_name", "date_of_birth", "email", "phone", "postal_code", "state",
+    "contact_method", "contact_time", "submitted_by_guardian",
+    "regions", "side", "pain_duration", "severity", "radiating_pain", "numbness", "weakness",
+    "diagnoses", "diagnosis_other", "treatments", "prior_surgery", "prior_surgery_details",
+    "mri_status", "mri_taken_on", "mri_region", "imaging_centre",
+    "source", "source_page",
+    "consent_privacy", "consent_phone", "consent_text", "consent_email",
+    "red_flags",
+}  # fmt: skip
+
+
+def find_duplicate(case: ReviewRequest):
+    """An open case in the last 90 days with the same email or phone and the
+    same date of birth. Flags and links; never rejects."""
+    if not case.date_of_birth or not (case.email or case.phone):
+        return None
+    since = timezone.now() - timedelta(days=settings.INTAKE_DUPLICATE_WINDOW_DAYS)
+    same_person = Q()
+    if case.email:
+        same_person |= Q(email__iexact=case.email)
+    if case.phone:
+        same_person |= Q(phone=case.phone)
+    return (
+        ReviewRequest.objects.filter(same_person, date_of_birth=case.date_of_birth, created_at__gte=since)
+        .filter(status__in=OPEN, purged_at__isnull=True)
+        .exclude(pk=case.pk)
+        .order_by("created_at")
+        .first()
+    )
+
+
+def _unique_reference():
+    for _ in range(10):
+        ref = new_reference()
+        if not ReviewRequest.objects.filter(reference=ref).exists():
+            return ref
+    raise RuntimeError("could not find a free reference")
+
+
+def review_request_submit(
+    *, answers: dict, kind: str = "review", draft_key: str = "", ip: str | None = None, user_agent: str = ""
+) -> ReviewRequest:
+    """Save the case, its first event, its outbox row and the patient's
+    confirmation in one transaction; routing is enqueued after commit."""
+    from ..tasks import route_case
+
+    now = timezone.now()
+    values = {k: v for k, v in answers.items() if k in CASE_FIELDS}
+    with transaction.atomic():
+        case = ReviewRequest(reference=_unique_reference(), kind=kind, created_at=now, **values)
+        case.is_urgent = bool(case.red_flags)
+        case.consent_version = settings.INTAKE_CONSENT_VERSION
+        case.consented_at = now
+        case.consent_ip = ip
+        case.consent_user_agent = (user_agent or "")[:300]
+        dup = find_duplicate(case)
+        if dup is not None:
+            case.is_duplicate = True
+            case.duplicate_of = dup
+        case.full_clean(exclude=["reference"])
+        case.save()
+        CaseEvent.objects.create(
+            case=case, kind=CaseEvent.Kind.SUBMITTED, to_status=case.status, summary="Request received"
+        )
+        if dup is not None:
+            CaseEvent.objects.create(
+                case=case, kind=CaseEvent.Kind.DUPLICATE, summary=f"Possible duplicate of {dup.reference}"
+            )
+        if draft_key:
+            n = MriFile.objects.filter(draft_key=draft_key, case__isnull=True).update(case=case, draft_key="")
+            if n:
+                CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.FILE, summary=f"{n} MRI file(s) uploaded")
+                case.mri_received_at = now
+                case.save(update_fields=["mri_received_at"])
+        Outbox.objects.create(case=case, created_at=now)
+        notify_patient(case, Notification.Kind.PATIENT_CONFIRMATION, "confirmation")
+        enqueue_on_commit(route_case, case.pk, urgent=case.is_urgent)
+    return case

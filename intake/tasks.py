@@ -1,0 +1,97 @@
+"""Celery tasks: thin adapters. Ids only in arguments, never health data.
+
+Each fetches by id, calls one service and decides whether to retry. Every
+task is safe to run twice: the services lock the row and return early when
+the work is already done.
+"""
+
+import logging
+import random
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import Notification, Outbox
+
+log = logging.getLogger(__name__)
+
+
+def backoff(retries: int) -> float:
+    """Exponential backoff with full jitter: up to 2, 4, 8 ... 300 seconds."""
+    return random.uniform(0, min(300, 2 ** (retries + 1)))
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)
+def route_case(self, case_id: int):
+    from .services.routing import case_route
+
+    # Count deliveries outside the routing transaction, so a worker killed
+    # mid-task still leaves a mark; past the bound the case is parked for a
+    # person instead of crashing workers forever.
+    Outbox.objects.filter(case_id=case_id, state=Outbox.State.PENDING).update(deliveries=F("deliveries") + 1)
+    box = Outbox.objects.filter(case_id=case_id).only("state", "deliveries").first()
+    if box is not None and box.state == Outbox.State.PENDING and box.deliveries > settings.INTAKE_MAX_ROUTE_DELIVERIES:
+        Outbox.objects.filter(pk=box.pk).update(state=Outbox.State.FAILED, last_error="delivery limit reached")
+        log.error("case %s: routing given up after %s deliveries", case_id, box.deliveries)
+        return False
+    try:
+        return case_route(case_id=case_id)
+    except Exception as exc:
+        Outbox.objects.filter(case_id=case_id).update(last_error=type(exc).__name__)
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries))
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)
+def send_notification(self, notification_id: int):
+    from .services.notifications import notification_send
+
+    try:
+        return notification_send(notification_id=notification_id)
+    except Exception as exc:
+        Notification.objects.filter(pk=notification_id).update(attempts=F("attempts") + 1)
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries))
+
+
+@shared_task(acks_late=True)
+def sweep_outbox():
+    """Re-enqueue routing still pending after INTAKE_OUTBOX_SWEEP_AFTER_SECONDS,
+    and notifications that never went out (broker down at commit time)."""
+    from .services.dispatch import enqueue_now
+
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.INTAKE_OUTBOX_SWEEP_AFTER_SECONDS)
+    stale = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)
+    rows = list(
+        Outbox.objects.filter(stale, state=Outbox.State.PENDING, created_at__lt=cutoff)
+        .select_related("case")
+        .only("pk", "case_id", "case__is_urgent")[:500]
+    )
+    sent = 0
+    for box in rows:
+        if enqueue_now(route_case, box.case_id, urgent=box.case.is_urgent):
+            Outbox.objects.filter(pk=box.pk).update(enqueued_at=now, enqueue_count=F("enqueue_count") + 1)
+            sent += 1
+    pending = Notification.objects.filter(stale, state=Notification.State.PENDING, created_at__lt=cutoff)
+    for n in pending.only("pk", "kind")[:500]:
+        if enqueue_now(send_notification, n.pk, urgent=n.kind == Notification.Kind.STAFF_URGENT):
+            Notification.objects.filter(pk=n.pk).update(enqueued_at=now)
+    if rows:
+        log.info("outbox sweep: %s of %s pending cases re-enqueued", sent, len(rows))
+    return sent
+
+
+@shared_task(acks_late=True)
+def escalate_overdue():
+    from .services.lifecycle import cases_escalate_overdue
+
+    return cases_escalate_overdue()
+
+
+@shared_task(acks_late=True)
+def purge_expired_cases():
+    from .services.retention import cases_purge_expired
+
+    return cases_purge_expired(dry_run=False)["purged"]

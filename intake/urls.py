@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "intake"
+
+urlpatterns = [
+    path("", views.step, name="start"),
+    path("step/<slug:name>/", views.step, name="step"),
+    path("urgent/", views.urgent, name="urgent"),
+    path("submitted/", views.submitted, name="submitted"),
+    path("thanks/", views.thanks, name="thanks"),
+    path("upload/", views.upload, name="upload"),
+    path("upload/<int:file_id>/remove/", views.upload_remove, name="upload_remove"),
+    path("status/<str:token>/", views.status, name="status"),
+]

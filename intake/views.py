@@ -1,0 +1,322 @@
+"""The patient's side: safety screen, the steps of the request, uploads,
+confirmation and the status page. Views route; forms validate; services write."""
+
+import secrets
+import time
+from datetime import date, datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import choices
+from .forms import STEP_FORMS, STEP_NAMES, StatusCheckForm, UploadForm, UrgentCallbackForm
+from .models import MriFile
+from .ratelimit import client_address, limit_exceeded, too_many
+from .selectors import TokenExpired, TokenInvalid, case_for_token, patient_stage, promised_by, status_link
+from .services.files import mri_file_add, mri_file_remove_from_draft
+from .services.submission import review_request_submit
+from .uploads import UploadRejected
+
+SESSION_KEY = "intake_draft"
+
+
+# --- The draft: server-side, in the session ---------------------------------
+def _draft(request, create=True) -> dict:
+    draft = request.session.get(SESSION_KEY)
+    if draft is None and create:
+        draft = {"key": secrets.token_hex(16), "started": time.time(), "raw": {}, "answers": {}}
+        request.session[SESSION_KEY] = draft
+    return draft
+
+
+def _jsonable(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _merged_answers(draft) -> dict:
+    merged = {}
+    for name in STEP_NAMES:
+        merged.update(draft["answers"].get(name, {}))
+    return merged
+
+
+def _first_incomplete(draft) -> str | None:
+    for name in STEP_NAMES:
+        if name not in draft["answers"]:
+            return name
+    return None
+
+
+def _step_url(name: str) -> str:
+    return reverse("intake:start") if name == STEP_NAMES[0] else reverse("intake:step", args=[name])
+
+
+def _form_kwargs(name, draft):
+    kwargs = {"draft": _merged_answers(draft)}
+    if name == "mri":
+        kwargs["uploaded_count"] = MriFile.objects.filter(draft_key=draft["key"], case__isnull=True).count()
+    return kwargs
+
+
+# Rendering a form costs several times a POST (PERFORMANCE.md): the blank
+# form of each step is the same for every visitor, so render it once per
+# process. Bound forms (with a patient's answers or errors) render normally.
+_BLANK_FORM_HTML: dict[str, str] = {}
+
+
+def _render_form(form, name, blank: bool) -> str:
+    if blank and name in _BLANK_FORM_HTML:
+        return _BLANK_FORM_HTML[name]
+    from crispy_forms.utils import render_crispy_form
+
+    html = render_crispy_form(form, form.helper)
+    if blank and name != "mri":
+        _BLANK_FORM_HTML[name] = html
+    return mark_safe(html)
+
+
+def _render_step(request, name, form, draft, blank=False, status=200):
+    index = STEP_NAMES.index(name)
+    ctx = {
+        "form": form,
+        "form_html": mark_safe(_render_form(form, name, blank)),
+        "step": name,
+        "step_number": index + 1,
+        "step_count": len(STEP_NAMES),
+        "percent": round(100 * index / len(STEP_NAMES)),
+        "back_url": _step_url(STEP_NAMES[index - 1]) if index else None,
+        "source_page": request.GET.get("from", ""),
+    }
+    if name == "mri" and draft is not None:
+        ctx["files"] = MriFile.objects.filter(draft_key=draft["key"], case__isnull=True)
+        ctx["upload_form"] = UploadForm()
+        ctx["max_file_mb"] = settings.INTAKE_MAX_FILE_BYTES // (1024 * 1024)
+    return render(request, "intake/step.html", ctx, status=status)
+
+
+def _bind(name, draft):
+    raw = draft["raw"].get(name)
+    if raw is None:
+        return None
+    return STEP_FORMS[name](data=MultiValueDict(raw), **_form_kwargs(name, draft))
+
+
+def _safe_source_page(path: str) -> str:
+    # Only a path on our own site, no query string: it must never carry answers.
+    path = (path or "").split("?")[0].split("#")[0][:200]
+    return path if path.startswith("/") and not path.startswith("//") else ""
+
+
+@require_http_methods(["GET", "POST"])
+def step(request, name="safety"):
+    if name not in STEP_FORMS:
+        raise Http404
+    form_class = STEP_FORMS[name]
+    if request.method == "GET":
+        draft = _draft(request, create=False)
+        if draft is None:
+            if name != STEP_NAMES[0]:
+                return redirect("intake:start")
+            source = _safe_source_page(request.GET.get("from", ""))
+            if source:
+                request.session["intake_source_page"] = source
+            # A blank first step for a new visitor: no session write, cached HTML.
+            return _render_step(request, name, form_class(), None, blank=True)
+        missing = _first_incomplete(draft)
+        if missing is not None and STEP_NAMES.index(missing) < STEP_NAMES.index(name):
+            return redirect(_step_url(missing))
+        form = _bind(name, draft)
+        blank = form is None
+        if blank:
+            form = form_class(**_form_kwargs(name, draft))
+        return _render_step(request, name, form, draft, blank=blank and name != "mri")
+
+    draft = _draft(request)
+    missing = _first_incomplete(draft)
+    if missing is not None and STEP_NAMES.index(missing) < STEP_NAMES.index(name):
+        return redirect(_step_url(missing))
+    form = form_class(data=request.POST, **_form_kwargs(name, draft))
+    if not form.is_valid():
+        # Nothing from a failed step is kept.
+        return _render_step(request, name, form, draft, status=200)
+    draft["raw"][name] = {k: request.POST.getlist(k) for k in form.fields if k in request.POST}
+    draft["answers"][name] = _jsonable(form.answers())
+    request.session.modified = True
+
+    if name == "safety" and form.red_flags():
+        request.session["intake_red_flags"] = form.red_flags()
+        return redirect("intake:urgent")
+    if name != STEP_NAMES[-1]:
+        return redirect(_step_url(STEP_NAMES[STEP_NAMES.index(name) + 1]))
+    return _submit(request, draft, form)
+
+
+def _submit(request, draft, consent_form):
+    if consent_form.is_bot() or time.time() - draft["started"] < settings.INTAKE_MIN_FILL_SECONDS:
+        request.session.pop(SESSION_KEY, None)
+        return redirect("intake:thanks")
+    if limit_exceeded("submit", client_address(request), settings.INTAKE_SUBMIT_LIMIT_PER_HOUR):
+        return too_many(request, "requests")
+    answers = {}
+    for name in STEP_NAMES:
+        # Re-check every step as it stands now (an age may have changed, a rule may be new).
+        form = _bind(name, draft)
+        if form is None or not form.is_valid():
+            messages.error(request, "Please check this step again.")
+            draft["answers"].pop(name, None)
+            request.session.modified = True
+            return redirect(_step_url(name))
+        answers.update(form.answers())
+    answers["source_page"] = request.session.get("intake_source_page", "")
+    case = review_request_submit(
+        answers=answers,
+        draft_key=draft["key"],
+        ip=client_address(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    request.session.pop(SESSION_KEY, None)
+    request.session["intake_submitted"] = case.pk
+    return redirect("intake:submitted")
+
+
+def submitted(request):
+    from .models import ReviewRequest
+
+    case_id = request.session.get("intake_submitted")
+    case = ReviewRequest.objects.filter(pk=case_id).first() if case_id else None
+    if case is None:
+        return redirect("intake:start")
+    ctx = {
+        "case": case,
+        "promised": promised_by(case),
+        "status_url": request.build_absolute_uri(status_link(case)),
+        "mri_expected": case.mri_status == choices.MriStatus.CENTRE_SENDS,
+    }
+    return render(request, "intake/submitted.html", ctx)
+
+
+def thanks(request):
+    return render(request, "intake/thanks.html")
+
+
+@require_http_methods(["GET", "POST"])
+def urgent(request):
+    """Urgent-care advice for any red flag, with an urgent call-back."""
+    flags = request.session.get("intake_red_flags", [])
+    flag_set = set(flags)
+    emergency = bool(flag_set & {f.value for f in choices.EMERGENCY_FLAGS})
+    form = UrgentCallbackForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data.get("website"):
+            return redirect("intake:thanks")
+        if limit_exceeded("submit", client_address(request), settings.INTAKE_SUBMIT_LIMIT_PER_HOUR):
+            return too_many(request, "requests")
+        answers = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "phone", "consent_phone")}
+        answers.update(red_flags=flags or ["unspecified"], contact_method="phone", consent_privacy=True)
+        case = review_request_submit(
+            answers=answers,
+            kind=choices.Kind.URGENT_CALLBACK,
+            ip=client_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+        request.session.pop("intake_red_flags", None)
+        request.session.pop(SESSION_KEY, None)
+        return render(request, "intake/urgent_done.html", {"case": case, "emergency": emergency})
+    ctx = {
+        "form": form,
+        "flags": [choices.RedFlag(f).label for f in flags if f in choices.RedFlag.values],
+        "emergency": emergency,
+    }
+    return render(request, "intake/urgent.html", ctx)
+
+
+# --- Uploads -----------------------------------------------------------------
+def _wants_json(request):
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+@require_POST
+def upload(request):
+    """One MRI file for the patient's draft. JSON for the progress-bar script,
+    a redirect back to the MRI step without it."""
+    draft = _draft(request, create=False)
+    if draft is None:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "error": "Your session has ended. Please start again."}, status=400)
+        return redirect("intake:start")
+    # Refuse an oversized body before reading it (the JS path sends one file per request).
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > settings.INTAKE_MAX_REQUEST_BYTES + 64 * 1024 or (
+        _wants_json(request) and length > settings.INTAKE_MAX_FILE_BYTES + 64 * 1024
+    ):
+        limit_mb = settings.INTAKE_MAX_FILE_BYTES // (1024 * 1024)
+        results = [(None, None, f"This upload is too large; each file can be at most {limit_mb} MB.")]
+    else:
+        results = []
+        files = request.FILES.getlist("file")
+        if not files:
+            results.append((None, None, "Please choose a file to upload."))
+        for uploaded in files:
+            try:
+                results.append((uploaded.name, mri_file_add(uploaded=uploaded, draft_key=draft["key"]), None))
+            except UploadRejected as exc:
+                results.append((uploaded.name, None, str(exc)))
+    if _wants_json(request):
+        name, f, error = results[0]
+        if error:
+            return JsonResponse({"ok": False, "error": error}, status=400)
+        row = render_to_string("intake/_file_row.html", {"f": f}, request=request)
+        return JsonResponse({"ok": True, "id": f.pk, "html": row})
+    for name, f, error in results:
+        if error:
+            messages.error(request, f"{name}: {error}" if name else error)
+        else:
+            messages.success(request, f"{f.original_name} was uploaded.")
+    return redirect(reverse("intake:step", args=["mri"]) + "#files")
+
+
+@require_POST
+def upload_remove(request, file_id: int):
+    draft = _draft(request, create=False)
+    if draft and mri_file_remove_from_draft(draft_key=draft["key"], file_id=file_id):
+        messages.success(request, "The file was removed.")
+    return redirect(reverse("intake:step", args=["mri"]) + "#files")
+
+
+# --- Status page ---------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+def status(request, token: str):
+    if limit_exceeded("status", client_address(request), settings.INTAKE_STATUS_LIMIT_PER_HOUR):
+        return too_many(request, "status look-ups")
+    try:
+        case = case_for_token(token)
+    except TokenExpired:
+        return render(request, "intake/status_invalid.html", {"expired": True}, status=410)
+    except TokenInvalid:
+        return render(request, "intake/status_invalid.html", {"expired": False}, status=404)
+    form = StatusCheckForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # Wrong answers for one link are limited separately from the address.
+        attempts_key = f"status-dob-fail:{case.pk}"
+        if (cache.get(attempts_key) or 0) >= 5:
+            return too_many(request, "attempts for this link")
+        if case.date_of_birth and form.cleaned_data["date_of_birth"] == case.date_of_birth:
+            cache.delete(attempts_key)
+            return render(request, "intake/status.html", {"stage": patient_stage(case)})
+        cache.set(attempts_key, (cache.get(attempts_key) or 0) + 1, 3600)
+        form.add_error("date_of_birth", "That date of birth does not match our records. Please check it and try again.")
+    return render(request, "intake/status_check.html", {"form": form})

@@ -1,0 +1,77 @@
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+
+def pytest_report_header(config):
+    db = os.environ.get("DATABASE_URL") or "SQLite (var/test-db.sqlite3)"
+    broker = os.environ.get("CELERY_BROKER_URL") or "kombu filesystem transport (var/broker)"
+    return [f"database: {db.split('@')[-1]}", f"celery broker: {broker.split('@')[-1]}"]
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(settings, tmp_path):
+    """Every test gets its own media and MRI folders."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.INTAKE_PRIVATE_ROOT = tmp_path / "private"
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def seeded(db):
+    """Default queues, rules and groups as `seed_demo` makes them."""
+    from intake import seed
+
+    seed.seed_groups()
+    return seed.seed_queues_and_rules()
+
+
+@pytest.fixture
+def seeded_tx(transactional_db):
+    from intake import seed
+
+    seed.seed_groups()
+    return seed.seed_queues_and_rules()
+
+
+def purge_broker():
+    from clinic.celery import app
+
+    with app.connection_for_write() as conn:
+        for q in ("urgent", "routine"):
+            try:
+                conn.default_channel.queue_purge(q)
+            except Exception:  # noqa: S110  (a queue that does not exist yet has nothing to purge)
+                pass
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (in this process, in a thread) on the configured
+    broker and the test database, consuming both Celery queues."""
+    from celery.contrib.testing.worker import start_worker
+
+    from clinic.celery import app
+
+    purge_broker()
+    with start_worker(
+        app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
+    ) as worker:
+        yield worker
+
+
+@pytest.fixture(scope="session")
+def _broker_dir_clean():
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        shutil.rmtree(settings.VAR_DIR / "broker" / "out", ignore_errors=True)
+        (settings.VAR_DIR / "broker" / "out").mkdir(parents=True, exist_ok=True)
