@@ -55,6 +55,14 @@ class AuditEntry(models.Model):
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()} {self.object_ref}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AuditChainError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditChainError("The audit trail is append-only.")
+
     def payload(self) -> str:
         return json.dumps(
             [
@@ -73,14 +81,6 @@ class AuditEntry(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.payload().encode()).hexdigest()
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AuditChainError("The audit trail is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AuditChainError("The audit trail is append-only.")
 
 
 GENESIS = "0" * 64

@@ -432,7 +432,10 @@ class ConsentForm(StepForm):
         error_messages={"required": REQUIRED_CHOICE, "invalid_choice": REQUIRED_CHOICE},
     )
     consent_privacy = forms.BooleanField(
-        label="I have read the privacy notice and agree that the clinic may use my answers and files to review my request.",
+        label=(
+            "I have read the privacy notice and agree that the clinic may use my answers and files "
+            "to review my request."
+        ),
         error_messages={"required": "We can only review your request with your agreement to the privacy notice."},
     )
     consent_phone = forms.BooleanField(label="You may call me.", required=False)

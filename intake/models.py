@@ -285,6 +285,9 @@ class Outbox(models.Model):
     class Meta:
         indexes = [models.Index(fields=["state", "created_at"], name="outbox_state_created")]
 
+    def __str__(self):
+        return f"Routing of {self.case_id}: {self.state}"
+
 
 class Notification(models.Model):
     """An email to send, recorded once per (case, purpose) by its dedupe key."""
@@ -316,6 +319,9 @@ class Notification(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["state", "created_at"], name="notif_state_created")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.state})"
 
 
 class MriFile(models.Model):

@@ -132,7 +132,8 @@ def _check_zip(fh):
         packed = sum(i.compress_size for i in infos) or 1
         if total > limit_total:
             raise UploadRejected(
-                f"Unpacked, this ZIP would be {filesizeformat(total)}, more than the {filesizeformat(limit_total)} we accept."
+                f"Unpacked, this ZIP would be {filesizeformat(total)}, "
+                f"more than the {filesizeformat(limit_total)} we accept."
             )
         if total / packed > limit_ratio or any(
             i.compress_size and i.file_size / i.compress_size > limit_ratio for i in infos

@@ -183,9 +183,24 @@ FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
 
 # --- Email ------------------------------------------------------------------
-# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# EMAIL_URL (smtp+tls://user:pass@host:587, consolemail://, ...) is parsed by
+# django-environ and mapped onto Django 6.1's MAILERS setting.
+# https://docs.djangoproject.com/en/6.1/howto/mailers-migration/
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+_SMTP_OPTIONS = {
+    "EMAIL_HOST": "host", "EMAIL_PORT": "port", "EMAIL_HOST_USER": "username", "EMAIL_HOST_PASSWORD": "password",
+    "EMAIL_USE_TLS": "use_tls", "EMAIL_USE_SSL": "use_ssl", "EMAIL_TIMEOUT": "timeout",
+}  # fmt: skip
+
+
+def mailer(backend: str, **options) -> dict:
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    MAILERS = mailer(_email["EMAIL_BACKEND"], **{o: _email[k] for k, o in _SMTP_OPTIONS.items() if _email.get(k)})
+else:
+    MAILERS = mailer(_email["EMAIL_BACKEND"])
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="MRI review <no-reply@spineclinic.example>")
 INTAKE_SITE_URL = env("INTAKE_SITE_URL", default="http://127.0.0.1:8000")
 

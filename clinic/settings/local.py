@@ -7,8 +7,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-only-not-secret-9c1f0e2b7d")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 # Emails land in var/mail as files, so a developer can read them.
-EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = str(VAR_DIR / "mail")  # noqa: F405
+if not env("EMAIL_URL", default=""):
+    MAILERS = mailer("django.core.mail.backends.filebased.EmailBackend", file_path=str(VAR_DIR / "mail"))  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # A fixed development key for MRI files; production takes its keys from the environment.
 INTAKE_FILE_KEYS = env.list("INTAKE_FILE_KEYS", default=["tXy5N0o8o0p0aXx5nP2b0Vb3H9r4Yw6b8XxqkQ2n0zU="])

@@ -9,7 +9,7 @@ SECRET_KEY = "test-only-not-secret-4b7e0a"
 ALLOWED_HOSTS = ["*"]
 # Fast hashing: tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = mailer("django.core.mail.backends.locmem.EmailBackend")  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 INTAKE_FILE_KEYS = ["x0ZPc0T9nK3o6Qm8y2pC1g9qkVb7wHf5sXl4rUa8t2E="]
 # Tests of the minimum fill time set it themselves.
