@@ -362,9 +362,9 @@ class MriForm(StepForm):
         if not status or status == choices.MriStatus.NONE:
             return data
         month, year = data.get("mri_month"), data.get("mri_year")
-        if not month:
+        if not month and "mri_month" not in self.errors:
             self.add_error("mri_month", "Please choose the month your MRI was taken (a guess is fine).")
-        if year is None:
+        if year is None and "mri_year" not in self.errors:
             self.add_error("mri_year", "Please give the year your MRI was taken.")
         if month and year is not None:
             today = date.today()
