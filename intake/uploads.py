@@ -79,17 +79,20 @@ def _check_image(fh):
     from PIL import Image
 
     limit = settings.INTAKE_IMAGE_MAX_PIXELS
+    too_big = (
+        f"This image is larger than the {limit:,} pixels we accept. Please send a smaller copy or the PDF report."
+    )
     try:
         with Image.open(fh) as img:
             w, h = img.size
             if w * h > limit:
-                raise UploadRejected(
-                    f"This image is {w} × {h} pixels, larger than the {limit:,} pixels we accept. "
-                    "Please send a smaller copy or the PDF report."
-                )
+                raise UploadRejected(f"At {w} × {h} pixels: " + too_big[0].lower() + too_big[1:])
             img.verify()
     except UploadRejected:
         raise
+    except Image.DecompressionBombError:
+        # Pillow refuses to even open images far beyond its own bound.
+        raise UploadRejected(too_big) from None
     except Exception:
         raise UploadRejected("This image is damaged or incomplete, so we cannot open it.") from None
     finally:
@@ -100,7 +103,11 @@ def _check_dicom(fh):
     import pydicom
 
     try:
-        pydicom.dcmread(fh, stop_before_pixels=True)
+        # Parse the whole structure (large values deferred, never loaded) so a
+        # truncated file fails; a real image has its identifying elements.
+        ds = pydicom.dcmread(fh, defer_size="256 KB")
+        if "SOPClassUID" not in ds or "SOPInstanceUID" not in ds:
+            raise ValueError("not an image instance")
     except Exception:
         raise UploadRejected("This looks like a DICOM file but it is damaged, so we cannot read it.") from None
     finally:
