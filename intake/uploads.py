@@ -79,9 +79,7 @@ def _check_image(fh):
     from PIL import Image
 
     limit = settings.INTAKE_IMAGE_MAX_PIXELS
-    too_big = (
-        f"This image is larger than the {limit:,} pixels we accept. Please send a smaller copy or the PDF report."
-    )
+    too_big = f"This image is larger than the {limit:,} pixels we accept. Please send a smaller copy or the PDF report."
     try:
         with Image.open(fh) as img:
             w, h = img.size

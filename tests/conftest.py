@@ -70,8 +70,9 @@ def celery_worker(transactional_db):
         yield worker
 
 
-@pytest.fixture(scope="session")
-def _broker_dir_clean():
+@pytest.fixture(scope="session", autouse=True)
+def _embedded_broker_cleanup():
+    """The embedded broker's folder is this run's own; remove it afterwards."""
+    yield
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        shutil.rmtree(settings.VAR_DIR / "broker" / "out", ignore_errors=True)
-        (settings.VAR_DIR / "broker" / "out").mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(settings.VAR_DIR / f"broker-test-{settings.RUN_ID}", ignore_errors=True)

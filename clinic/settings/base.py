@@ -231,20 +231,27 @@ CELERY_TASK_DEFAULT_QUEUE = "routine"
 # after this long. It must exceed the hard time limit and the longest ETA.
 INTAKE_VISIBILITY_TIMEOUT = env.int("INTAKE_VISIBILITY_TIMEOUT", default=300)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": INTAKE_VISIBILITY_TIMEOUT}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # Embedded broker for `make run`: messages are files under var/broker.
-    # 0.1 s polling keeps submit -> routed around 100 ms (README, "Broker").
-    _broker_dir = VAR_DIR / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "out"),
-        "data_folder_out": str(_broker_dir / "out"),
-        "control_folder": str(_broker_dir / "control"),
-        "processed_folder": str(_broker_dir / "processed"),
+
+
+def filesystem_broker_options(folder: Path) -> dict:
+    """Embedded broker for `make run`: messages are files under ``folder``.
+    0.1 s polling keeps submit -> routed around 100 ms (README, "Broker")."""
+    for sub in ("out", "control", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "out"),
+        "data_folder_out": str(folder / "out"),
+        "control_folder": str(folder / "control"),
+        "processed_folder": str(folder / "processed"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
-    for _sub in ("out", "control", "processed"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
+        Path(env("INTAKE_BROKER_DIR", default=str(VAR_DIR / "broker")))
+    )
 CELERY_BROKER_POOL_LIMIT = 10
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False

@@ -1,7 +1,10 @@
 """Settings for pytest: real PostgreSQL and Redis when DATABASE_URL and
 CELERY_BROKER_URL are set (CI), SQLite and the embedded broker otherwise."""
 
+import os
+
 from .base import *  # noqa: F403  (settings modules extend the base by design)
+
 from .base import env
 
 DEBUG = False
@@ -19,9 +22,18 @@ INTAKE_SUBMIT_LIMIT_PER_HOUR = 1000
 INTAKE_STATUS_LIMIT_PER_HOUR = 1000
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 CELERY_TASK_SOFT_TIME_LIMIT = 30
+# Test runs on one machine must not share a database or an embedded broker
+# (a developer's run beside CI's, say): both are named for this process
+# unless a parent process (a test starting a worker) named them already.
+RUN_ID = env("INTAKE_TEST_RUN_ID", default=str(os.getpid()))
+os.environ["INTAKE_TEST_RUN_ID"] = RUN_ID
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: worker processes started by tests must see it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{RUN_ID}.sqlite3")}  # noqa: F405
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{RUN_ID}"}  # noqa: F405
+if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / f"broker-test-{RUN_ID}")  # noqa: F405
 # Serve static files from the finders: tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

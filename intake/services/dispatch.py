@@ -20,5 +20,5 @@ def enqueue_now(task, *args, urgent: bool = False) -> bool:
         task.apply_async(args=args, queue="urgent" if urgent else "routine", retry=False)
         return True
     except Exception as exc:  # broker down or misconfigured: the sweeper will retry
-        log.warning("enqueue of %s%r deferred to the sweeper: %s", task.name, args, type(exc).__name__)
+        log.warning("enqueue of %s%r deferred to the sweeper: %s: %s", task.name, args, type(exc).__name__, exc)
         return False

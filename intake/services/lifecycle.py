@@ -15,7 +15,7 @@ from .notifications import Notification, notify_patient, notify_supervisors
 
 
 def _lock(case_id: int, expected_version: int | None) -> ReviewRequest:
-    case = ReviewRequest.objects.select_for_update().select_related("queue").get(pk=case_id)
+    case = ReviewRequest.objects.select_for_update(of=("self",)).select_related("queue").get(pk=case_id)
     if expected_version is not None and case.version != expected_version:
         raise CaseConflict(
             f"{case.reference} was changed by someone else a moment ago. Reload the page to see the change."

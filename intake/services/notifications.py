@@ -97,7 +97,12 @@ def notification_send(*, notification_id: int) -> bool:
     The row lock serialises concurrent runs: the second waits, then sees 'sent'.
     """
     with transaction.atomic():
-        n = Notification.objects.select_for_update().select_related("case").filter(pk=notification_id).first()
+        n = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("case")
+            .filter(pk=notification_id)
+            .first()
+        )
         if n is None or n.state == Notification.State.SENT:
             return False
         n.attempts += 1

@@ -1,0 +1,325 @@
+"""Never lost, never twice: commit boundaries, duplicate and concurrent runs,
+a broker outage at submit time, a worker killed mid-task, fairness, SLA."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+
+from intake.models import CaseEvent, Notification, Outbox, ReviewRequest
+from intake.services.routing import case_route
+from intake.services.submission import review_request_submit
+from tests.conftest import purge_broker
+from tests.factories import CaseFactory, MembershipFactory, UserFactory
+
+from .helpers import wait_for
+
+ANSWERS = dict(
+    first_name="Pat", last_name="Example", email="pat@example.com", phone="+13125550142",
+    date_of_birth=datetime(1970, 3, 21).date(), contact_method="email", regions=["neck"], pain_duration="gt_12m",
+    severity=5, mri_status="centre_sends", mri_taken_on=datetime(2026, 6, 1).date(), mri_region="neck",
+    imaging_centre="Somewhere", consent_privacy=True, consent_email=True,
+)  # fmt: skip
+
+
+def broker_depth():
+    from clinic.celery import app
+
+    total = 0
+    with app.connection_for_write() as conn:
+        for q in ("urgent", "routine"):
+            try:
+                total += conn.default_channel.queue_declare(q, passive=True).message_count
+            except Exception:  # noqa: S112  (a queue never declared holds nothing)
+                continue
+    return total
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_enqueued_before_commit_and_nothing_after_rollback(seeded_tx):
+    purge_broker()
+    with transaction.atomic():
+        case = review_request_submit(answers=ANSWERS)
+        assert broker_depth() == 0  # still inside the transaction
+    assert broker_depth() == 2  # routing + the patient's confirmation
+    assert Outbox.objects.get(case=case).state == "pending"
+
+    purge_broker()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        review_request_submit(answers={**ANSWERS, "email": "x@example.com"})
+        raise RuntimeError("something after the submit failed")
+    assert broker_depth() == 0
+    assert ReviewRequest.objects.count() == 1 and Outbox.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_routing_twice_gives_one_assignment_and_one_notification(seeded_tx, mailoutbox):
+    from intake.tasks import route_case, send_notification
+
+    member = MembershipFactory(queue=seeded_tx["mri-cervical"]).user
+    case = review_request_submit(answers=ANSWERS)
+    assert route_case.apply(args=[case.pk]).get() is True
+    assert route_case.apply(args=[case.pk]).get() is False
+    case.refresh_from_db()
+    assert case.assigned_to == member
+    assert CaseEvent.objects.filter(case=case, kind="routed").count() == 1
+    assert CaseEvent.objects.filter(case=case, kind="assigned").count() == 1
+    staff = Notification.objects.get(case=case, kind="staff_new_case")
+    # the notification task twice: recorded once, delivered once
+    assert send_notification.apply(args=[staff.pk]).get() is True
+    assert send_notification.apply(args=[staff.pk]).get() is False
+    assert [m.to for m in mailoutbox] == [[member.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_routing_of_one_case_routes_it_once(seeded_tx):
+    MembershipFactory(queue=seeded_tx["mri-cervical"])
+    case = review_request_submit(answers=ANSWERS)
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(case_route(case_id=case.pk))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(results) == [False, False, False, True]
+    assert CaseEvent.objects.filter(case=case, kind="routed").count() == 1
+    assert CaseEvent.objects.filter(case=case, kind="assigned").count() == 1
+    assert Notification.objects.filter(case=case, kind="staff_new_case").count() == 1
+
+
+@pytest.mark.worker
+def test_broker_down_at_submit_then_the_sweeper_routes_exactly_once(client, seeded_tx, settings):
+    from clinic.celery import app
+    from intake.tasks import sweep_outbox
+
+    from .helpers import submit_complete
+
+    with broker_unreachable(app):
+        response = submit_complete(client)
+        assert response.status_code == 302
+        assert "Thank you, we have your request" in client.get(response["Location"]).content.decode()
+    case = ReviewRequest.objects.get()
+    assert Outbox.objects.get(case=case).state == "pending"
+    assert case.routed_at is None
+
+    from celery.contrib.testing.worker import start_worker
+
+    purge_broker()
+    settings.INTAKE_OUTBOX_SWEEP_AFTER_SECONDS = 0
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"):
+        assert sweep_outbox() == 1
+        sweep_outbox()  # a second sweep while the first is in flight must not route twice
+        wait_for(lambda: Outbox.objects.filter(case=case, state="done").exists())
+        wait_for(lambda: not Notification.objects.filter(state="pending").exists() or sweep_outbox() is None)
+    assert CaseEvent.objects.filter(case=case, kind="routed").count() == 1
+    assert Notification.objects.filter(case=case, kind="patient_confirmation").count() == 1
+
+
+class broker_unreachable:
+    """Point the Celery app at a port where nothing listens, then restore it."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def _reset(self):
+        from kombu import pools
+
+        pools.reset()  # the global connection/producer pools are keyed by URL
+        self.app._pool = None
+        self.app.amqp._producer_pool = None
+
+    def __enter__(self):
+        self.configured = self.app.conf.broker_url
+        self.app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+        self._reset()
+
+    def __exit__(self, *exc):
+        self.app.conf.broker_url = self.configured
+        self._reset()
+
+
+def _worker_env():
+    env = dict(os.environ)
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings.test"
+    env["INTAKE_PRIVATE_ROOT"] = str(settings.INTAKE_PRIVATE_ROOT)
+    return env
+
+
+def _children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+@pytest.mark.worker
+def test_worker_killed_while_routing_still_routes_exactly_once(seeded_tx, tmp_path):
+    MembershipFactory(queue=seeded_tx["mri-cervical"])
+    purge_broker()
+    case = review_request_submit(answers=ANSWERS)  # committed: the message waits in the broker
+    log = tmp_path / "worker.log"
+
+    # Hold the case row so the worker blocks inside the routing transaction.
+    holder = _lock_case_row(case.pk)
+    root = Path(__file__).resolve().parents[2]
+    with open(log, "w") as fh:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", "urgent,routine", "-c", "1",
+             "-l", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip", "-n", f"kill-test-{os.getpid()}@%h"],
+            cwd=root, env=_worker_env(), stdout=fh, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for(lambda: "route_case" in log.read_text() and "received" in log.read_text(), timeout=60)
+        if connection.vendor == "postgresql":
+            # The child has counted the delivery and now waits on the row lock, mid-task.
+            wait_for(lambda: Outbox.objects.get(case=case).deliveries >= 1, timeout=30)
+        time.sleep(1.0)
+        [child] = wait_for(lambda: _children(worker.pid))
+        os.kill(child, signal.SIGKILL)
+        time.sleep(0.5)
+        holder.release()
+        wait_for(lambda: ReviewRequest.objects.filter(pk=case.pk, routed_at__isnull=False).exists(), timeout=60)
+        time.sleep(1.0)  # give a wrongly duplicated delivery the chance to show itself
+    finally:
+        holder.release()
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    text = log.read_text()
+    assert "WorkerLostError" in text or "SIGKILL" in text or "exited" in text, text[-2000:]
+    assert CaseEvent.objects.filter(case=case, kind="routed").count() == 1
+    assert Outbox.objects.get(case=case).deliveries >= 2 or connection.vendor != "postgresql"
+
+
+class _lock_case_row:
+    """Hold a lock on one case from another connection until released."""
+
+    def __init__(self, case_id):
+        import django.db
+
+        self.conn = django.db.connections.create_connection("default")
+        self.conn.ensure_connection()
+        self.conn.set_autocommit(False)
+        with self.conn.cursor() as cur:
+            if self.conn.vendor == "postgresql":
+                cur.execute("SELECT id FROM intake_reviewrequest WHERE id = %s FOR UPDATE", [case_id])
+            else:
+                cur.execute("UPDATE intake_reviewrequest SET version = version WHERE id = %s", [case_id])
+        self.open = True
+
+    def release(self):
+        if self.open:
+            self.conn.rollback()
+            self.conn.close()
+            self.open = False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_assignment_is_fair_over_100_cases(seeded_tx):
+    queue = seeded_tx["mri-thoracolumbar"]
+    members = [MembershipFactory(queue=queue).user for _ in range(3)]
+    busy = members[0]
+    CaseFactory.create_batch(5, queue=queue, assigned_to=busy, status="triage")  # already has 5 open
+    for _ in range(100):
+        case = CaseFactory(mri_region="lower_back")
+        case_route(case_id=case.pk)
+    counts = {m.username: ReviewRequest.objects.filter(assigned_to=m, status="triage").count() for m in members}
+    assert sorted(counts.values()) == [35, 35, 35]  # 105 open in total, evenly spread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_active_member_waits_unassigned_and_supervisors_are_told(seeded_tx):
+    supervisor = UserFactory(groups=["Supervisor"])
+    MembershipFactory(queue=seeded_tx["mri-cervical"], is_active=False)
+    case = review_request_submit(answers=ANSWERS)
+    case_route(case_id=case.pk)
+    case.refresh_from_db()
+    assert case.assigned_to is None
+    assert CaseEvent.objects.filter(case=case, kind="unassigned").exists()
+    assert Notification.objects.filter(case=case, kind="supervisor_unassigned", recipient=supervisor.email).count() == 1
+
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def at(*args):
+    return datetime(*args, tzinfo=CHICAGO)
+
+
+def test_sla_counts_business_hours_and_urgent_round_the_clock(settings):
+    from intake import sla
+
+    friday_4pm = at(2026, 11, 20, 16, 0)
+    assert sla.add_business_time(friday_4pm, timedelta(hours=24)) == at(2026, 11, 25, 13, 0)
+    assert sla.add_business_time(at(2026, 11, 21, 10, 0), timedelta(hours=1)) == at(2026, 11, 23, 9, 0)  # Saturday
+    assert sla.add_business_time(friday_4pm, timedelta(hours=1), around_the_clock=True) == at(2026, 11, 20, 17, 0)
+    assert sla.business_time_between(friday_4pm, at(2026, 11, 23, 10, 0)) == timedelta(hours=3)
+
+
+@pytest.mark.django_db
+def test_sla_escalation_with_a_frozen_clock_and_the_pause(seeded):
+    from intake.services.lifecycle import case_transition, cases_escalate_overdue
+
+    supervisor = UserFactory(groups=["Supervisor"])
+    queue = seeded["general"]  # 24 business hours
+    created = at(2026, 11, 20, 16, 0)  # Friday
+    case = CaseFactory(queue=queue, status="triage", created_at=created, sla_due_at=at(2026, 11, 25, 13, 0))
+
+    # Waiting on the imaging centre from Monday 9:00 to Tuesday 9:00 pauses the clock for 9 business hours.
+    with _frozen(at(2026, 11, 23, 9, 0)):
+        case_transition(case_id=case.pk, to_status="awaiting_mri")
+    assert cases_escalate_overdue(now=at(2026, 11, 26, 12, 0)) == 0  # paused: never overdue
+    with _frozen(at(2026, 11, 24, 9, 0)):
+        case_transition(case_id=case.pk, to_status="mri_received")
+    case.refresh_from_db()
+    assert case.sla_due_at == at(2026, 11, 26, 13, 0)  # Wednesday 13:00 + 9 business hours
+    assert cases_escalate_overdue(now=at(2026, 11, 26, 12, 59)) == 0
+    assert cases_escalate_overdue(now=at(2026, 11, 26, 13, 1)) == 1
+    assert cases_escalate_overdue(now=at(2026, 11, 26, 15, 0)) == 0  # once per breach
+    notes = Notification.objects.filter(case=case, kind="supervisor_overdue")
+    assert list(notes.values_list("recipient", flat=True)) == [supervisor.email]
+    assert CaseEvent.objects.filter(case=case, kind="escalated").count() == 1
+
+
+class _frozen:
+    """Freeze django.utils.timezone.now for the services (the machine's clock is left alone)."""
+
+    def __init__(self, moment):
+        self.moment = moment
+
+    def __enter__(self):
+        from unittest import mock
+
+        self.patch = mock.patch("django.utils.timezone.now", return_value=self.moment)
+        self.patch.start()
+
+    def __exit__(self, *exc):
+        self.patch.stop()
