@@ -1,4 +1,5 @@
 import time
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -28,3 +29,20 @@ class StaffIdleTimeoutMiddleware:
                 # would cost every admin page a write.
                 request.session[self.key] = now
         return self.get_response(request)
+
+
+# Where the current request comes from, for audit entries written deep in
+# services that never see the request (transitions, notes, assignments).
+current_request: ContextVar = ContextVar("current_request", default=None)
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            current_request.reset(token)

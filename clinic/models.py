@@ -98,6 +98,10 @@ def audit_record(*, action, summary, actor=None, request=None, object_type="", o
     The chain needs a total order, so appends are serialised: on PostgreSQL by
     a transaction-level advisory lock, on SQLite by its single writer.
     """
+    if request is None:
+        from .middleware import current_request
+
+        request = current_request.get()
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
     with transaction.atomic():

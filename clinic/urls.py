@@ -19,3 +19,9 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.DEBUG:
+    # Stretch illustrations in development; production's web server serves MEDIA_ROOT.
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -20,6 +20,10 @@ INTAKE_FILE_KEYS = env.list("INTAKE_FILE_KEYS")
 if not INTAKE_FILE_KEYS:
     raise ImproperlyConfigured("INTAKE_FILE_KEYS must hold at least one Fernet key for MRI files.")
 
+# Email must be configured: notifications are part of the service.
+if not env("EMAIL_URL", default=""):
+    raise ImproperlyConfigured("EMAIL_URL must name the mail relay, e.g. smtp+tls://user:password@host:587.")
+
 # https://docs.djangoproject.com/en/6.1/ref/middleware/#http-strict-transport-security
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -7,6 +7,8 @@ Every function locks the case row first, checks the version the caller saw
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.models import AuditEntry, audit_record
+
 from .. import sla
 from ..lifecycle import DECISIONS, PATIENT_NOTIFIED, SETTLED, WAITING, Status, can_transition
 from ..models import CaseEvent, ReviewRequest
@@ -28,6 +30,14 @@ def _lock(case_id: int, expected_version: int | None) -> ReviewRequest:
 def _save(case: ReviewRequest):
     case.version += 1
     case.save()
+
+
+def _audit(case: ReviewRequest, actor, summary: str):
+    """Every change to a case also goes to the tamper-evident audit trail
+    (who, when, what, and from where via the current request)."""
+    audit_record(
+        action=AuditEntry.Action.CHANGE, summary=summary, actor=actor, object_type="case", object_ref=case.reference
+    )
 
 
 def _sla_on_status(case: ReviewRequest, old: str, new: str, now):
@@ -96,6 +106,7 @@ def case_transition(
             reason_category=reason_category,
             body=note.strip(),
         )
+        _audit(case, actor, f"Status {old} -> {to_status}")
         if to_status in PATIENT_NOTIFIED:
             notify_patient(case, Notification.Kind.PATIENT_STATUS, f"{to_status}:{event.pk}")
     return case
@@ -122,6 +133,7 @@ def case_assign(*, case_id: int, user, actor=None, expected_version: int | None 
             actor=actor,
             summary=f"Assigned to {user.get_username()}" if user else "Unassigned",
         )
+        _audit(case, actor, f"Assigned to {user.get_username()}" if user else "Unassigned")
     return case
 
 
@@ -145,6 +157,7 @@ def case_move_queue(*, case_id: int, queue, actor=None, expected_version: int | 
         )
         case_auto_assign(case=case)
         _save(case)
+        _audit(case, actor, f"Moved from queue {old.pk if old else '-'} to {queue.pk}")
         notify_queue_members(case)
     return case
 
@@ -156,9 +169,11 @@ def case_add_note(*, case_id: int, actor, body: str) -> CaseEvent:
         raise ServiceError("A note cannot be empty.")
     with transaction.atomic():
         case = _lock(case_id, None)
-        return CaseEvent.objects.create(
+        event = CaseEvent.objects.create(
             case=case, kind=CaseEvent.Kind.NOTE, actor=actor, summary="Note added", body=body
         )
+        _audit(case, actor, "Note added")
+        return event
 
 
 def cases_escalate_overdue(now=None) -> int:

@@ -1,0 +1,35 @@
+"""The staff admin site. With INTAKE_REQUIRE_OTP (production) a signed-in
+user must also have passed a TOTP second factor (django-otp)."""
+
+from django.conf import settings
+from django.contrib.admin import AdminSite
+from django.contrib.admin.apps import AdminConfig
+
+
+class ClinicAdminSite(AdminSite):
+    def has_permission(self, request):
+        if not super().has_permission(request):
+            return False
+        if settings.INTAKE_REQUIRE_OTP:
+            return bool(getattr(request.user, "is_verified", lambda: False)())
+        return True
+
+    @property
+    def login_form(self):
+        if settings.INTAKE_REQUIRE_OTP:
+            from django_otp.admin import OTPAdminAuthenticationForm
+
+            return OTPAdminAuthenticationForm
+        from django.contrib.admin.forms import AdminAuthenticationForm
+
+        return AdminAuthenticationForm
+
+    @property
+    def login_template(self):
+        return "otp/admin111/login.html" if settings.INTAKE_REQUIRE_OTP else None
+
+
+class ClinicAdminConfig(AdminConfig):
+    """Installs ClinicAdminSite as the default admin site (settings.INSTALLED_APPS)."""
+
+    default_site = "clinic.admin_site.ClinicAdminSite"
