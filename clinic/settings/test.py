@@ -4,7 +4,6 @@ CELERY_BROKER_URL are set (CI), SQLite and the embedded broker otherwise."""
 import os
 
 from .base import *  # noqa: F403  (settings modules extend the base by design)
-
 from .base import env
 
 DEBUG = False

@@ -238,6 +238,7 @@ def test_changes_are_audited_with_who_and_where(client, seeded):
 
 @pytest.mark.django_db
 def test_retention_purges_old_closed_cases_and_keeps_a_stub(seeded, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
     from intake import storage
@@ -245,8 +246,6 @@ def test_retention_purges_old_closed_cases_and_keeps_a_stub(seeded, settings):
     from intake.services.files import mri_file_add
     from tests.factories import CaseFactory
     from tests.intake.corpus import PDF
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.INTAKE_RETENTION_DAYS = 365
     old = timezone.now() - timedelta(days=366)
