@@ -1,0 +1,166 @@
+"""The patient's whole path in a real browser (Debian's chromium via
+Playwright), at phone width, checked with axe-core at every step."""
+
+import re
+
+import pytest
+
+from intake.models import MriFile, ReviewRequest
+from tests.intake import corpus
+
+from .conftest import axe_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def check_page(page, where):
+    assert axe_violations(page) == [], where
+    assert page.watch.csp_violations == [], where
+    assert page.watch.foreign_requests == [], where
+    # usable at 360 px: nothing wider than the viewport
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), where
+
+
+def choose(page, name, value):
+    page.locator(f'input[name="{name}"][value="{value}"]').check()
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    from .conftest import PageWatch
+
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    pg = context.new_page()
+    pg.watch = PageWatch(pg, live_server.url)
+    pg.set_default_timeout(10_000)
+    yield pg
+    context.close()
+
+
+def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seeded_tx, tmp_path):
+    page = phone_page
+    page.goto(live_server.url + "/mri-review/")
+    check_page(page, "safety")
+    # a missing answer is explained, tied to its field
+    page.get_by_role("button", name="Continue").click()
+    assert page.locator("#error-summary").is_visible()
+    check_page(page, "safety with errors")
+    for flag in ("bladder_bowel", "saddle_numbness", "weakness", "fever", "trauma", "cancer", "weight_loss", "gait_hands"):
+        choose(page, flag, "no")
+    page.get_by_role("button", name="Continue").click()
+
+    page.get_by_label("First name").fill("Robin")
+    page.get_by_label("Last name").fill("Browser")
+    page.get_by_label("Date of birth").fill("1968-07-14")
+    page.get_by_label("Email address").fill("robin@example.com")
+    page.get_by_label("Phone number").fill("(312) 555-0177")
+    page.get_by_label("ZIP code").fill("60614")
+    page.get_by_label("State").select_option("IL")
+    choose(page, "contact_method", "email")
+    choose(page, "contact_time", "any")
+    check_page(page, "contact")
+    page.get_by_role("button", name="Continue").click()
+
+    page.locator('input[name="regions"][value="neck"]').check()
+    choose(page, "side", "right")
+    choose(page, "pain_duration", "3m_12m")
+    page.get_by_label(re.compile("How bad is it")).fill("7")
+    for f in ("radiating_pain", "numbness", "weakness"):
+        choose(page, f, "no")
+    check_page(page, "pain")
+    page.get_by_role("button", name="Continue").click()
+
+    page.locator('input[name="diagnoses"][value="bulging_disc"]').check()
+    page.get_by_label("Physical therapy").select_option("6w_3m")
+    choose(page, "prior_surgery", "no")
+    check_page(page, "history")
+    page.get_by_role("button", name="Continue").click()
+
+    # The upload, with the progress-bar script: a bad file first, then a good one.
+    bad = tmp_path / "scan.pdf"
+    bad.write_bytes(b"this is not a scan" * 50)
+    good = tmp_path / "neck-mri.pdf"
+    good.write_bytes(corpus.PDF)
+    page.locator("#id_file").set_input_files(str(bad))
+    page.get_by_role("button", name="Upload file").click()
+    page.get_by_text("whatever its name says").wait_for()
+    page.locator("#id_file").set_input_files(str(good))
+    page.get_by_role("button", name="Upload file").click()
+    page.get_by_role("button", name="Remove neck-mri.pdf").wait_for()
+    assert MriFile.objects.count() == 1
+
+    choose(page, "mri_status", "upload")
+    page.get_by_label("Month it was taken").select_option("5")
+    page.get_by_label("Year it was taken").fill("2026")
+    choose(page, "mri_region", "neck")
+    page.get_by_label(re.compile("Imaging centre")).fill("North Side Imaging")
+    check_page(page, "mri")
+    page.get_by_role("button", name="Continue").click()
+
+    page.get_by_label("How did you hear about us?").select_option("article")
+    page.get_by_label(re.compile("I have read the privacy notice")).check()
+    page.get_by_label("You may email me.").check()
+    check_page(page, "consent")
+    page.get_by_role("button", name="Send my request").click()
+
+    reference = page.get_by_test_id("reference").inner_text()
+    assert re.fullmatch(r"MR-[2-9A-Z]{6}", reference)
+    check_page(page, "confirmation")
+    case = ReviewRequest.objects.get(reference=reference)
+    assert case.files.count() == 1 and case.regions == ["neck"]
+
+    # The private status page, with the date of birth
+    page.get_by_test_id("status-link").click()
+    check_page(page, "status check")
+    page.get_by_label("Your date of birth").fill("1968-07-14")
+    page.get_by_role("button", name="Show my request").click()
+    assert page.get_by_test_id("stage").inner_text()
+    check_page(page, "status")
+
+
+def test_the_path_works_by_keyboard(phone_page, live_server):
+    page = phone_page
+    page.goto(live_server.url + "/mri-review/")
+    # Focus the first answer and answer "No" to each question using only the keyboard.
+    page.locator('input[name="bladder_bowel"][value="yes"]').focus()
+    for _ in range(8):
+        page.keyboard.press("ArrowRight")  # yes -> no within the radio group
+        page.keyboard.press("Tab")  # on to the next question
+    page.keyboard.press("Enter")  # the Continue button
+    page.get_by_label("First name").wait_for()
+    assert "/mri-review/step/contact/" in page.url
+
+
+def test_red_flag_in_the_browser(phone_page, live_server, seeded_tx):
+    page = phone_page
+    page.goto(live_server.url + "/mri-review/")
+    for flag in ("bladder_bowel", "saddle_numbness", "weakness", "fever", "trauma", "cancer", "weight_loss", "gait_hands"):
+        choose(page, flag, "yes" if flag == "saddle_numbness" else "no")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("heading", name="Please go to an emergency department now").is_visible()
+    check_page(page, "urgent advice")
+    page.get_by_label("First name").fill("Ali")
+    page.get_by_label("Last name").fill("Urgent")
+    page.get_by_label("Phone number").fill("(312) 555-0100")
+    page.get_by_label(re.compile("Please call me back")).check()
+    page.get_by_role("button", name="Call me back urgently").click()
+    assert page.get_by_test_id("reference").is_visible()
+    assert ReviewRequest.objects.get().red_flags == ["saddle_numbness"]
+
+
+# sitemap.xml is for crawlers: Chromium's own XML viewer styles it inline, which is not our page.
+PUBLIC_PAGES = ["/", "/privacy/", "/urgent-symptoms/", "/mri-review/", "/stretching/"]
+
+
+def test_public_pages_have_no_csp_violation_or_foreign_request(page, live_server):
+    from education.seed import seed_content
+
+    seed_content()
+    urls = list(PUBLIC_PAGES)
+    page.goto(live_server.url + "/stretching/")
+    urls += sorted({a for a in page.eval_on_selector_all("main a[href^='/stretching/']", "els => els.map(e => e.getAttribute('href'))")})[:12]
+    for url in urls:
+        response = page.goto(live_server.url + url)
+        assert response.status == 200, url
+        assert page.watch.csp_violations == [], url
+    assert page.watch.foreign_requests == []
