@@ -14,14 +14,13 @@ app.conf.task_queues = (Queue("urgent"), Queue("routine"))
 app.conf.task_default_queue = "routine"
 
 
-def _configure_db_reuse(app):
+@app.on_after_configure.connect
+def _configure_db_reuse(sender, **kwargs):
     # Celery's Django fix-up closes the DB connection around every task unless
     # this old-style key is present on the app's configuration; it reads it
     # when a worker starts (celery/fixups/django.py, DjangoWorkerFixup).
+    # (A named function: signals keep only weak references to receivers.)
     from django.conf import settings
 
-    app.conf["CELERY_DB_REUSE_MAX"] = settings.INTAKE_CELERY_DB_REUSE_MAX
-
-
-app.on_after_configure.connect(lambda sender, **kw: _configure_db_reuse(sender))
+    sender.conf["CELERY_DB_REUSE_MAX"] = settings.INTAKE_CELERY_DB_REUSE_MAX
 app.autodiscover_tasks()

@@ -68,6 +68,20 @@ def celery_worker(transactional_db):
         app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
     ) as worker:
         yield worker
+    drop_other_connections()
+
+
+def drop_other_connections():
+    """The worker thread keeps its database connection (as it should); once it
+    has stopped, end that session so the test database can be dropped."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from intake.models import CaseEvent, Notification, Outbox, ReviewRequest
 from intake.services.routing import case_route
 from intake.services.submission import review_request_submit
-from tests.conftest import purge_broker
+from tests.conftest import drop_other_connections, purge_broker
 from tests.factories import CaseFactory, MembershipFactory, UserFactory
 
 from .helpers import wait_for
@@ -132,6 +132,7 @@ def test_broker_down_at_submit_then_the_sweeper_routes_exactly_once(client, seed
         sweep_outbox()  # a second sweep while the first is in flight must not route twice
         wait_for(lambda: Outbox.objects.filter(case=case, state="done").exists())
         wait_for(lambda: not Notification.objects.filter(state="pending").exists() or sweep_outbox() is None)
+    drop_other_connections()
     assert CaseEvent.objects.filter(case=case, kind="routed").count() == 1
     assert Notification.objects.filter(case=case, kind="patient_confirmation").count() == 1
 

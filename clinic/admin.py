@@ -1,0 +1,35 @@
+"""The audit trail in the admin: read-only, for supervisors and superusers.
+
+Visibility is permission-based (``clinic.view_auditentry``, which the
+Supervisor group holds); nobody adds, changes or deletes an entry here, and
+the model refuses it anyway (append-only, hash-chained).
+"""
+
+from django.contrib import admin
+
+from .models import AuditEntry
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor_label", "action", "object_type", "object_ref", "summary", "ip"]
+    list_filter = ["action", ("actor", admin.RelatedOnlyFieldListFilter), ("created_at", admin.DateFieldListFilter)]
+    # Exact match on the indexed reference: the trail grows without bound.
+    search_fields = ["=object_ref"]
+    search_help_text = "A case reference (MR-…) or an object id, exactly."
+    date_hierarchy = "created_at"
+    ordering = ["-id"]
+    list_per_page = 100
+    show_full_result_count = False
+    actions = None
+    fields = ["created_at", "actor", "actor_label", "action", "object_type", "object_ref", "summary", "ip"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,403 @@
+"""The case list and the case page: a UI over the lifecycle services.
+
+Nobody edits a case through a Django form here: the patient's answers are
+read-only for everyone, and every change (status, assignee, queue, note) is a
+POST to a small view that makes one service call (intake.admin_views).
+"""
+
+import phonenumbers
+from django.contrib import admin, messages
+from django.contrib.admin.options import ShowFacets
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+
+from clinic.models import AuditEntry, audit_record
+
+from .. import admin_views
+from ..choices import Diagnosis, RedFlag, Region, Treatment, TreatmentDuration
+from ..dashboard import Sla, sla_state
+from ..lifecycle import DECISIONS, Status, allowed_next
+from ..models import REFERENCE_ALPHABET, ReviewRequest
+from ..services.bulk import cases_bulk_assign, cases_bulk_move_queue, cases_bulk_transition
+from . import filters
+from .forms import AssignForm, BulkActionForm, DecisionForm, MoveQueueForm, NoteForm
+
+FIELDSETS = [
+    (
+        "Case",
+        {
+            "fields": (
+                ("reference", "kind", "status"),
+                ("queue", "assigned_to", "sla"),
+                ("created_at", "first_contact_at", "decided_at", "decision_reason"),
+                "routing_reason",
+                ("is_duplicate", "duplicate_of"),
+            )
+        },
+    ),
+    # The patient's answers, in the order the steps ask them (safety first).
+    ("Red flags", {"fields": ("red_flags_answered", "is_urgent")}),
+    (
+        "Contact",
+        {
+            "fields": (
+                ("first_name", "last_name", "date_of_birth"),
+                ("email", "phone"),
+                ("postal_code", "state"),
+                ("contact_method", "contact_time"),
+                "submitted_by_guardian",
+            )
+        },
+    ),
+    (
+        "Pain",
+        {
+            "fields": (
+                "regions_answered",
+                ("side", "pain_duration", "severity"),
+                ("radiating_pain", "numbness", "weakness"),
+            )
+        },
+    ),
+    (
+        "History",
+        {
+            "fields": (
+                "diagnoses_answered",
+                "diagnosis_other",
+                "treatments_answered",
+                ("prior_surgery", "prior_surgery_details"),
+            )
+        },
+    ),
+    (
+        "MRI",
+        {"fields": (("mri_status", "mri_received_at"), ("mri_taken_on", "mri_region"), "imaging_centre")},
+    ),
+    (
+        "Source and consent",
+        {
+            "fields": (
+                ("source", "source_page"),
+                ("consent_privacy", "consent_phone", "consent_text", "consent_email"),
+                ("consent_version", "consented_at"),
+            )
+        },
+    ),
+]
+
+
+READONLY_FIELDS = [
+    name
+    for _, options in FIELDSETS
+    for line in options["fields"]
+    for name in (line if isinstance(line, tuple) else (line,))
+]
+
+
+def _labels(values, vocabulary) -> str:
+    lookup = dict(vocabulary.choices)
+    return ", ".join(str(lookup.get(v, v)) for v in values or ()) or "—"
+
+
+@admin.register(ReviewRequest)
+class ReviewRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "patient",
+        "queue",
+        "status",
+        "assigned_to",
+        "age",
+        "sla",
+        "is_urgent",
+        "mri_received",
+    ]
+    list_display_links = ["reference", "patient"]
+    list_select_related = ["queue", "assigned_to"]
+    list_filter = [
+        filters.WaitingFilter,
+        ("queue", admin.RelatedOnlyFieldListFilter),
+        filters.StatusFilter,
+        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        filters.AssignedToMeFilter,
+        filters.OverdueFilter,
+        filters.UrgentFilter,
+        filters.RegionFilter,
+        filters.MriFilter,
+        "source",
+    ]
+    # The box searches by exact reference, email or phone, or by the start of a
+    # name (see get_search_results): never a scan for a substring.
+    search_fields = ["reference", "first_name", "last_name", "email", "phone"]
+    search_help_text = "Reference (MR-…), email, phone, or the start of a first or last name."
+    ordering = ["-created_at", "-pk"]
+    list_per_page = 100
+    list_max_show_all = 200
+    # One COUNT rather than two, and no per-option counts: both scan the table.
+    show_full_result_count = False
+    show_facets = ShowFacets.NEVER
+    fieldsets = FIELDSETS
+    action_form = BulkActionForm
+    actions = ["assign_to_me", "reassign", "move_to_queue", "mark_no_response", "export_csv"]
+    change_form_template = "admin/intake/reviewrequest/case.html"
+    change_list_template = "admin/intake/reviewrequest/change_list.html"
+
+    class Media:
+        css = {"all": ["admin-extra/admin-extra.css"]}
+
+    # --- Permissions ---------------------------------------------------------
+    def get_queryset(self, request):
+        return ReviewRequest.objects.visible_to(request.user).select_related("queue", "assigned_to")
+
+    def get_ordering(self, request):
+        if request.GET.get(filters.WaitingFilter.parameter_name) == "waiting":
+            return ["created_at", "pk"]
+        return ["-created_at", "-pk"]
+
+    def has_add_permission(self, request):
+        return False  # cases come from patients, through the public form
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # retention purges; nobody deletes a case by hand
+
+    def has_change_permission(self, request, obj=None):
+        # The case page never saves a form: the answers are read-only for
+        # everyone and changes go through the lifecycle views. The list-level
+        # permission still gates the bulk actions.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+    def has_triage_permission(self, request):
+        return request.user.has_perm("intake.change_reviewrequest")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("intake.export_cases")
+
+    def get_readonly_fields(self, request, obj=None):
+        return READONLY_FIELDS
+
+    # --- List columns ---------------------------------------------------------
+    @admin.display(description="patient", ordering="last_name")
+    def patient(self, obj):
+        return obj.full_name if obj.purged_at is None else "(removed)"
+
+    @admin.display(description="age", ordering="created_at")
+    def age(self, obj):
+        return timesince(obj.created_at, timezone.now(), depth=1)
+
+    @admin.display(description="SLA", ordering="sla_due_at")
+    def sla(self, obj):
+        state = sla_state(obj)
+        title = f"due {timezone.localtime(obj.sla_due_at):%Y-%m-%d %H:%M}" if obj.sla_due_at else ""
+        return format_html(
+            '<span class="sla-badge sla-{}" title="{}">{}</span>', state.replace("_", "-"), title, Sla.LABELS[state]
+        )
+
+    @admin.display(description="MRI received", boolean=True, ordering="mri_received_at")
+    def mri_received(self, obj):
+        return obj.mri_received_at is not None
+
+    # --- Read-only answers, in words ------------------------------------------
+    @admin.display(description="red flags reported")
+    def red_flags_answered(self, obj):
+        if not obj.red_flags:
+            return "None"
+        return format_html_join(
+            "", '<span class="red-flag">{}</span><br>', ((_labels([f], RedFlag),) for f in obj.red_flags)
+        )
+
+    @admin.display(description="pain regions")
+    def regions_answered(self, obj):
+        return _labels(obj.regions, Region)
+
+    @admin.display(description="diagnoses they were told")
+    def diagnoses_answered(self, obj):
+        return _labels(obj.diagnoses, Diagnosis)
+
+    @admin.display(description="treatments tried")
+    def treatments_answered(self, obj):
+        if not obj.treatments:
+            return "None"
+        treatment, duration = dict(Treatment.choices), dict(TreatmentDuration.choices)
+        return "; ".join(f"{treatment.get(t, t)} ({duration.get(d, d)})" for t, d in obj.treatments.items())
+
+    # --- Search ----------------------------------------------------------------
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(_search_q(term)), False
+
+    # --- Case page ----------------------------------------------------------------
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        case = self.get_object(request, unquote(object_id))
+        if case is None:
+            # Outside the user's queues (or no such case): the same answer.
+            raise Http404("No such case in your queues.")
+        if not self.has_view_permission(request, case):
+            return super().change_view(request, object_id, form_url, extra_context)  # raises PermissionDenied
+        if request.method == "GET":
+            audit_record(
+                action=AuditEntry.Action.VIEW_CASE,
+                summary="Viewed the case page",
+                actor=request.user,
+                request=request,
+                object_type="case",
+                object_ref=case.reference,
+            )
+        extra_context = {**(extra_context or {}), **self.case_context(request, case)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        # Admin form history is empty by design; the timeline is the history.
+        case = self.get_object(request, unquote(object_id))
+        if case is None:
+            raise Http404("No such case in your queues.")
+        return HttpResponseRedirect(reverse("admin:intake_reviewrequest_change", args=[case.pk]))
+
+    def case_context(self, request, case):
+        user = request.user
+        can_triage = self.has_triage_permission(request)
+        can_decide = user.is_superuser or user.has_perm("intake.record_decision")
+        nexts = allowed_next(case.status)
+        moves = [(s, Status(s).label) for s in nexts if s not in DECISIONS]
+        decisions = [(s, Status(s).label) for s in nexts if s in DECISIONS]
+        timeline = [
+            {"at": e.created_at, "kind": e.get_kind_display(), "event": e, "who": e.actor}
+            for e in case.events.select_related("actor")
+        ] + [{"at": n.created_at, "kind": "Email", "notification": n, "who": None} for n in case.notifications.all()]
+        timeline.sort(key=lambda item: item["at"])
+        return {
+            "case": case,
+            "sla_state": sla_state(case),
+            "sla_label": Sla.LABELS[sla_state(case)],
+            "can_triage": can_triage,
+            "can_decide": can_decide,
+            "moves": moves if can_triage else [],
+            "decisions": decisions if can_triage and can_decide else [],
+            "decision_form": DecisionForm(initial={"version": case.version}),
+            "assign_form": AssignForm(case=case, initial={"version": case.version}),
+            "move_form": MoveQueueForm(initial={"version": case.version}),
+            "note_form": NoteForm(),
+            "files": list(case.files.all()) if user.has_perm("intake.view_mrifile") else [],
+            "can_files": user.has_perm("intake.view_mrifile"),
+            "timeline": timeline,
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_close": True,
+        }
+
+    # --- URLs ------------------------------------------------------------------------
+    def get_urls(self):
+        def wrap(view):
+            def inner(request, *args, **kwargs):
+                return view(request, self, *args, **kwargs)
+
+            return self.admin_site.admin_view(inner)
+
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("export/", wrap(admin_views.case_export_view), name=f"{prefix}_export"),
+            path("<path:object_id>/transition/", wrap(admin_views.case_transition_view), name=f"{prefix}_transition"),
+            path("<path:object_id>/assign/", wrap(admin_views.case_assign_view), name=f"{prefix}_assign"),
+            path("<path:object_id>/move/", wrap(admin_views.case_move_queue_view), name=f"{prefix}_move"),
+            path("<path:object_id>/note/", wrap(admin_views.case_note_view), name=f"{prefix}_note"),
+            path(
+                "<path:object_id>/files/<int:file_id>/",
+                wrap(admin_views.mri_file_download_view),
+                name=f"{prefix}_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_export": self.has_export_permission(request),
+            "export_query": request.GET.urlencode(),
+        }
+        return super().changelist_view(request, extra_context)
+
+    # --- Bulk actions: loops over the single-case services ------------------------------
+    def _report(self, request, result, done):
+        level = messages.WARNING if result.skipped else messages.SUCCESS
+        self.message_user(request, result.summary(done), level)
+
+    @admin.action(description="Assign to me", permissions=["triage"])
+    def assign_to_me(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        self._report(request, cases_bulk_assign(case_ids=ids, user=request.user, actor=request.user), "assigned to you")
+
+    @admin.action(description="Reassign to the person chosen", permissions=["triage"])
+    def reassign(self, request, queryset):
+        user = _action_target(request, "assignee")
+        if user is None:
+            self.message_user(request, "Choose who to reassign the cases to. Nothing was changed.", messages.ERROR)
+            return
+        ids = list(queryset.values_list("pk", flat=True))
+        result = cases_bulk_assign(case_ids=ids, user=user, actor=request.user)
+        self._report(request, result, f"reassigned to {user.get_username()}")
+
+    @admin.action(description="Move to the queue chosen", permissions=["triage"])
+    def move_to_queue(self, request, queryset):
+        queue = _action_target(request, "target_queue")
+        if queue is None:
+            self.message_user(request, "Choose the queue to move the cases to. Nothing was changed.", messages.ERROR)
+            return
+        ids = list(queryset.values_list("pk", flat=True))
+        self._report(request, cases_bulk_move_queue(case_ids=ids, queue=queue, actor=request.user), f"moved to {queue}")
+
+    @admin.action(description="Mark as no response", permissions=["triage"])
+    def mark_no_response(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        result = cases_bulk_transition(case_ids=ids, to_status=Status.NO_RESPONSE, actor=request.user)
+        self._report(request, result, "marked “No response”")
+
+    @admin.action(description="Export selected to CSV (no clinical details)", permissions=["export"])
+    def export_csv(self, request, queryset):
+        return admin_views.cases_export_csv(request, queryset)
+
+
+def _action_target(request, name):
+    """The user or queue chosen in the action bar, validated by its form field."""
+    try:
+        return BulkActionForm.base_fields[name].clean(request.POST.get(name) or None)
+    except ValidationError:
+        return None
+
+
+def _search_q(term: str) -> Q:
+    """Index-friendly search: exact reference, email or phone; name prefixes."""
+    compact = term.upper().replace(" ", "")
+    bare = compact.removeprefix("MR-").removeprefix("MR")
+    looks_like_reference = len(bare) == 6 and set(bare) <= set(REFERENCE_ALPHABET)
+    if looks_like_reference and compact.startswith("MR"):
+        return Q(reference=f"MR-{bare}")
+    if "@" in term:
+        return Q(email=term.lower())  # stored lower-cased by the intake form
+    digits = "".join(c for c in term if c.isdigit())
+    if len(digits) >= 7 and not any(c.isalpha() for c in term):
+        try:
+            number = phonenumbers.parse(term, "US")
+            return Q(phone=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        except phonenumbers.NumberParseException:
+            return Q(phone=f"+{digits}")
+    words = term.replace(",", " ").split()
+    if len(words) >= 2:
+        a, b = words[0], words[-1]
+        by_name = Q(first_name__istartswith=a, last_name__istartswith=b) | Q(
+            last_name__istartswith=a, first_name__istartswith=b
+        )
+    else:
+        by_name = Q(last_name__istartswith=term) | Q(first_name__istartswith=term)
+    if looks_like_reference:
+        by_name |= Q(reference=f"MR-{bare}")
+    return by_name

@@ -1,0 +1,338 @@
+"""Staff views that live inside the admin: they check permissions, hand cleaned
+data to one service call and redirect with a message. A GET never changes a
+case; it may write the audit trail (viewing and downloading are recorded).
+
+Each case view looks the case up through the admin's ``get_queryset`` (which is
+``visible_to(user)``), so a case outside the user's queues is a 404 here too.
+"""
+
+import csv
+from collections import Counter
+
+from django.contrib import messages
+from django.contrib.admin import site as admin_site
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from clinic.models import AuditEntry, audit_record
+
+from .admin.forms import AssignForm, MoveQueueForm, NoteForm, TransitionForm
+from .dashboard import WINDOW_DAYS, dashboard_for, duration_words, funnel_bars
+from .lifecycle import Status
+from .models import CaseEvent, MriFile, ReviewRequest, RoutingRule
+from .routing import CaseFacts, decide
+from .services.errors import CaseConflict, ServiceError
+from .services.files import mri_file_open
+from .services.lifecycle import case_add_note, case_assign, case_move_queue, case_transition
+
+CONTENT_TYPES = {
+    MriFile.FileType.PDF: ("application/pdf", "pdf"),
+    MriFile.FileType.JPEG: ("image/jpeg", "jpg"),
+    MriFile.FileType.PNG: ("image/png", "png"),
+    MriFile.FileType.DICOM: ("application/dicom", "dcm"),
+    MriFile.FileType.ZIP: ("application/zip", "zip"),
+}
+
+
+def visible_case(request, model_admin, object_id) -> ReviewRequest:
+    case = model_admin.get_object(request, str(object_id))
+    if case is None:
+        raise Http404("No such case in your queues.")
+    return case
+
+
+def case_url(case) -> str:
+    return reverse("admin:intake_reviewrequest_change", args=[case.pk])
+
+
+def _require_triage(request, model_admin):
+    if not model_admin.has_triage_permission(request):
+        raise PermissionDenied
+
+
+def _form_errors(form) -> str:
+    return " ".join(f"{e}" for errors in form.errors.values() for e in errors)
+
+
+def _run(request, call, success: str):
+    """Call one service; report its outcome through messages."""
+    try:
+        call()
+    except CaseConflict as exc:
+        messages.error(request, f"Not saved: {exc}")
+    except ServiceError as exc:
+        messages.error(request, f"Not saved: {exc}")
+    else:
+        messages.success(request, success)
+
+
+# --- Case page: lifecycle, assignment, queue, notes ---------------------------
+@require_POST
+def case_transition_view(request, model_admin, object_id):
+    case = visible_case(request, model_admin, object_id)
+    _require_triage(request, model_admin)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not saved: {_form_errors(form)}")
+        return HttpResponseRedirect(case_url(case))
+    data = form.cleaned_data
+    _run(
+        request,
+        lambda: case_transition(
+            case_id=case.pk,
+            to_status=data["to_status"],
+            actor=request.user,
+            expected_version=data["version"],
+            reason_category=data["reason_category"],
+            note=data["note"],
+        ),
+        f"{case.reference} is now “{Status(data['to_status']).label}”.",
+    )
+    return HttpResponseRedirect(case_url(case))
+
+
+@require_POST
+def case_assign_view(request, model_admin, object_id):
+    case = visible_case(request, model_admin, object_id)
+    _require_triage(request, model_admin)
+    data = request.POST.copy()
+    if "assign_to_me" in data:
+        data["user"] = str(request.user.pk)
+    form = AssignForm(data)  # any active staff: the service checks queue membership
+    if not form.is_valid():
+        messages.error(request, f"Not saved: {_form_errors(form)}")
+        return HttpResponseRedirect(case_url(case))
+    user = form.cleaned_data["user"]
+    _run(
+        request,
+        lambda: case_assign(
+            case_id=case.pk, user=user, actor=request.user, expected_version=form.cleaned_data["version"]
+        ),
+        f"{case.reference} is assigned to {user.get_username()}.",
+    )
+    return HttpResponseRedirect(case_url(case))
+
+
+@require_POST
+def case_move_queue_view(request, model_admin, object_id):
+    case = visible_case(request, model_admin, object_id)
+    _require_triage(request, model_admin)
+    form = MoveQueueForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not saved: {_form_errors(form)}")
+        return HttpResponseRedirect(case_url(case))
+    queue = form.cleaned_data["queue"]
+    _run(
+        request,
+        lambda: case_move_queue(
+            case_id=case.pk, queue=queue, actor=request.user, expected_version=form.cleaned_data["version"]
+        ),
+        f"{case.reference} moved to {queue}.",
+    )
+    # After a move the case may be outside the user's queues: go back to the list.
+    if not model_admin.get_queryset(request).filter(pk=case.pk).exists():
+        return HttpResponseRedirect(reverse("admin:intake_reviewrequest_changelist"))
+    return HttpResponseRedirect(case_url(case))
+
+
+@require_POST
+def case_note_view(request, model_admin, object_id):
+    case = visible_case(request, model_admin, object_id)
+    _require_triage(request, model_admin)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not saved: {_form_errors(form)}")
+        return HttpResponseRedirect(case_url(case))
+    _run(
+        request,
+        lambda: case_add_note(case_id=case.pk, actor=request.user, body=form.cleaned_data["body"]),
+        "Note added.",
+    )
+    return HttpResponseRedirect(case_url(case) + "#timeline")
+
+
+# --- MRI files ---------------------------------------------------------------
+def mri_file_download_view(request, model_admin, object_id, file_id):
+    """Stream one decrypted MRI file to a permitted member of staff; each access
+    is recorded (audit entry and timeline) by ``mri_file_open``."""
+    case = visible_case(request, model_admin, object_id)
+    if not request.user.has_perm("intake.view_mrifile"):
+        raise PermissionDenied
+    mri_file = get_object_or_404(MriFile, pk=file_id, case=case)
+    content_type, ext = CONTENT_TYPES.get(mri_file.file_type, ("application/octet-stream", "bin"))
+    chunks = mri_file_open(mri_file=mri_file, user=request.user, request=request)
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    # A neutral name: the patient's own file name may carry their name.
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{case.reference}-mri-{mri_file.pk}.{ext}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- CSV export ----------------------------------------------------------------
+EXPORT_COLUMNS = [
+    ("reference", "reference"),
+    ("created", "created_at"),
+    ("status", "status"),
+    ("queue", "queue__name"),
+    ("assignee", "assigned_to__username"),
+    ("sla_due", "sla_due_at"),
+    ("urgent", "is_urgent"),
+    ("mri_status", "mri_status"),
+    ("mri_received", "mri_received_at"),
+    ("source", "source"),
+]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return timezone.localtime(value).isoformat(timespec="minutes")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    # Spreadsheets run cells that start like a formula: defuse them.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def cases_export_csv(request, queryset) -> StreamingHttpResponse:
+    """Export ``queryset`` (already scoped and filtered) as CSV without clinical
+    free text or names; record it on every case and in the audit trail.
+
+    Three writes whatever the size (bulk_create, one audit entry) and one read.
+    """
+    if not request.user.has_perm("intake.export_cases"):
+        raise PermissionDenied
+    rows = list(queryset.order_by("-created_at").values_list("pk", *(f for _, f in EXPORT_COLUMNS)))
+    now = timezone.now()
+    references = [r[1] for r in rows]
+    with transaction.atomic():
+        CaseEvent.objects.bulk_create(
+            [
+                CaseEvent(
+                    case_id=r[0],
+                    kind=CaseEvent.Kind.EXPORTED,
+                    actor=request.user,
+                    summary=f"Included in a CSV export of {len(rows)} case(s)",
+                    created_at=now,
+                )
+                for r in rows
+            ],
+            batch_size=500,
+        )
+        listed = ", ".join(references)
+        audit_record(
+            action=AuditEntry.Action.EXPORT,
+            summary=f"Exported {len(rows)} case(s) to CSV: {listed}"[:300],
+            actor=request.user,
+            request=request,
+            object_type="case",
+            object_ref=references[0] if len(references) == 1 else "",
+        )
+    writer = csv.writer(_Echo())
+    status_labels = dict(Status.choices)
+
+    def lines():
+        yield writer.writerow([name for name, _ in EXPORT_COLUMNS])
+        for r in rows:
+            values = list(r[1:])
+            values[2] = status_labels.get(values[2], values[2])
+            yield writer.writerow([_cell(v) for v in values])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"cases-{now:%Y%m%d-%H%M}.csv"
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+def case_export_view(request, model_admin):
+    """The changelist's "Export this list" button: the current filters and search
+    (carried in the query string), every page of them."""
+    if not model_admin.has_export_permission(request):
+        raise PermissionDenied
+    changelist = model_admin.get_changelist_instance(request)
+    return cases_export_csv(request, changelist.get_queryset(request))
+
+
+# --- Dashboard -----------------------------------------------------------------
+def dashboard_view(request):
+    if not (request.user.is_active and request.user.is_staff and request.user.has_perm("intake.view_reviewrequest")):
+        raise PermissionDenied
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        days = 30
+    if days not in WINDOW_DAYS:
+        days = 30
+    board = dashboard_for(request.user, days=days)
+    context = {
+        **admin_site.each_context(request),
+        "title": "Triage dashboard",
+        "board": board,
+        "chart": funnel_bars(board.funnel),
+        "median_first_contact": duration_words(board.median_first_contact),
+        "median_decision": duration_words(board.median_decision),
+        "windows": WINDOW_DAYS,
+        "changelist_url": reverse("admin:intake_reviewrequest_changelist"),
+    }
+    return TemplateResponse(request, "admin/intake/dashboard.html", context)
+
+
+# --- Routing rules: dry run ------------------------------------------------------
+def routing_dry_run_view(request, model_admin):
+    """Where the last 100 visible cases would go under the rules as they stand now,
+    next to where they are. Reads only: nothing is written."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    rules = list(
+        RoutingRule.objects.filter(is_active=True, target_queue__is_active=True).select_related("target_queue")
+    )
+    cases = list(
+        ReviewRequest.objects.visible_to(request.user)
+        .filter(purged_at__isnull=True)
+        .select_related("queue", "matched_rule")
+        .order_by("-created_at")[:100]
+    )
+    today = timezone.localdate()
+    rows = []
+    for case in cases:
+        decision = decide(CaseFacts.of(case, today=today), rules)
+        moves = decision.queue is not None and decision.queue.pk != case.queue_id
+        rows.append({"case": case, "decision": decision, "moves": moves})
+    moving = Counter(
+        (str(r["case"].queue or "Not routed"), str(r["decision"].queue or "No rule matched"))
+        for r in rows
+        if r["moves"] or r["decision"].queue is None
+    )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Routing rules: dry run",
+        "opts": model_admin.opts,
+        "rules": rules,
+        "rows": rows,
+        "changed": sum(1 for r in rows if r["moves"]),
+        "unmatched": sum(1 for r in rows if r["decision"].queue is None),
+        "moving": sorted(moving.items(), key=lambda kv: -kv[1]),
+    }
+    return TemplateResponse(request, "admin/intake/routingrule/dry_run.html", context)

@@ -1,0 +1,124 @@
+"""Staff triage in a real browser: a coordinator signs in with the normal
+admin login form, finds a new case, assigns it and moves it to "MRI received";
+a clinician then records a decision; a supervisor looks over rules, queues and
+the audit trail. No page may break the CSP or fetch from another origin."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from intake.lifecycle import Status
+from intake.models import CaseEvent, QueueMembership, ReviewRequest, RoutingRule
+from tests.factories import CaseFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+PASSWORD = "pw-for-tests-123"  # UserFactory's
+
+
+@pytest.fixture
+def triage_setup(seeded_tx):
+    queue = seeded_tx["mri-thoracolumbar"]
+    coordinator = UserFactory(username="coord_browser", groups=["Coordinator"])
+    clinician = UserFactory(username="clin_browser", groups=["Clinician"])
+    UserFactory(username="super_browser", groups=["Supervisor"])
+    for user in (coordinator, clinician):
+        QueueMembership.objects.create(queue=queue, user=user)
+    case = CaseFactory(queue=queue, status=Status.SUBMITTED, first_name="Robin", last_name="Browserton")
+    return coordinator, clinician, case
+
+
+def sign_in(page, base, username):
+    page.goto(f"{base}/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+def sign_out(page):
+    page.locator("#logout-form button").click()
+    page.wait_for_url(re.compile(r"/admin/logout/$"))
+
+
+def click_and_wait(page, selector):
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def test_coordinator_triages_and_clinician_decides(page, live_server, triage_setup):
+    coordinator, clinician, case = triage_setup
+    base = live_server.url
+
+    # The coordinator finds the new case from the list and opens it.
+    sign_in(page, base, coordinator.username)
+    expect(page.locator("a[href='/admin/intake/dashboard/']").first).to_be_visible()
+    page.goto(f"{base}/admin/intake/reviewrequest/?mine=unassigned")
+    page.fill("#searchbar", "Browserton")
+    click_and_wait(page, "#changelist-search input[type=submit]")
+    page.get_by_role("link", name=case.reference).click()
+    page.wait_for_url(re.compile(rf"/admin/intake/reviewrequest/{case.pk}/change/"))
+    expect(page.locator("#case-status")).to_have_text("Submitted")
+    # No decision for a coordinator, and no button for a move the table forbids.
+    assert page.locator("#decide-candidate").count() == 0
+    assert page.locator("#to-mri_received").count() == 0
+
+    click_and_wait(page, "#assign-to-me")
+    expect(page.locator("#case-assignee")).to_have_text(coordinator.username)
+    click_and_wait(page, "#to-triage")
+    expect(page.locator("#case-status")).to_have_text("Triage")
+    click_and_wait(page, "#to-mri_received")
+    expect(page.locator("#case-status")).to_have_text("MRI received")
+    expect(page.locator(".messagelist .success").last).to_contain_text("MRI received")
+    sign_out(page)
+
+    # The clinician takes it into review and records a decision with a reason and a note.
+    sign_in(page, base, clinician.username)
+    page.goto(f"{base}/admin/intake/reviewrequest/{case.pk}/change/")
+    click_and_wait(page, "#to-in_review")
+    expect(page.locator("#case-status")).to_have_text("In review")
+    page.select_option("#id_reason_category", "procedure_candidate")
+    page.fill("#id_note", "Findings fit a procedure we offer; call to book.")
+    click_and_wait(page, "#decide-candidate")
+    expect(page.locator("#case-status")).to_have_text("Candidate")
+    expect(page.locator("#timeline")).to_contain_text("Findings fit a procedure we offer; call to book.")
+
+    # The dashboard renders for staff too.
+    page.goto(f"{base}/admin/intake/dashboard/")
+    expect(page.locator("svg.funnel-chart")).to_be_visible()
+
+    sign_out(page)
+
+    # A supervisor's pages: the rule form with its checkboxes, the dry run,
+    # a queue with its members, the audit trail and the list's export button.
+    sign_in(page, base, "super_browser")
+    page.goto(f"{base}/admin/intake/routingrule/")
+    page.get_by_role("link", name="Dry run on the last 100 cases").click()
+    expect(page.locator("#dry-run-summary")).to_be_visible()
+    page.goto(f"{base}/admin/intake/routingrule/{RoutingRule.objects.get(priority=40).pk}/change/")
+    expect(page.locator("input[name=if_regions][value=neck]")).to_be_checked()
+    page.goto(f"{base}/admin/intake/staffqueue/{case.queue_id}/change/")
+    expect(page.locator("#memberships-group")).to_contain_text(coordinator.username)
+    page.goto(f"{base}/admin/clinic/auditentry/")
+    expect(page.locator("#result_list")).to_contain_text(case.reference)
+    page.goto(f"{base}/admin/intake/reviewrequest/")
+    expect(page.get_by_role("button", name="Export this list (CSV)")).to_be_visible()
+
+    case.refresh_from_db()
+    assert case.status == Status.CANDIDATE
+    assert case.assigned_to == coordinator
+    assert case.decision_reason == "procedure_candidate"
+    moves = list(
+        CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.STATUS)
+        .order_by("created_at", "pk")
+        .values_list("to_status", "actor__username")
+    )
+    assert moves == [
+        ("triage", coordinator.username),
+        ("mri_received", coordinator.username),
+        ("in_review", clinician.username),
+        ("candidate", clinician.username),
+    ]
+    assert ReviewRequest.objects.count() == 1
+    assert page.watch.csp_violations == []
+    assert page.watch.foreign_requests == []

@@ -1,0 +1,56 @@
+"""The worker keeps one database connection across tasks (Celery closes it
+around every task unless CELERY_DB_REUSE_MAX is set: ~4x per task here)."""
+
+import threading
+
+import pytest
+from celery.signals import task_postrun
+from django.db.backends.signals import connection_created
+
+from intake.services.submission import review_request_submit
+
+from .helpers import wait_for
+from .test_routing_reliability import ANSWERS
+
+pytestmark = pytest.mark.worker
+
+
+def test_worker_reuses_its_database_connection(seeded_tx, celery_worker):
+    from intake.models import ReviewRequest
+
+    main_thread = threading.get_ident()
+    opened, ran = [], []
+
+    def on_connect(sender=None, connection=None, **kwargs):
+        if threading.get_ident() != main_thread:
+            opened.append(connection.alias)
+
+    def on_task(sender=None, **kwargs):
+        if sender is not None and sender.name == "intake.tasks.route_case":
+            ran.append(sender.name)
+
+    connection_created.connect(on_connect, weak=False)
+    task_postrun.connect(on_task, weak=False)
+    try:
+        for i in range(4):
+            review_request_submit(answers={**ANSWERS, "email": f"p{i}@example.com", "phone": f"+1312555020{i}"})
+            wait_for(lambda n=i: len(ran) > n)  # one at a time: each task starts after the last ended
+    finally:
+        connection_created.disconnect(on_connect)
+        task_postrun.disconnect(on_task)
+    assert ReviewRequest.objects.filter(routed_at__isnull=True).count() == 0
+    assert len(ran) == 4
+    assert len(opened) <= 1, f"the worker opened {len(opened)} database connections for 4 tasks"
+
+
+def test_worker_settings_are_safe():
+    from clinic.celery import app
+
+    conf = app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_soft_time_limit < conf.task_time_limit
+    assert conf.broker_transport_options.get("visibility_timeout", 300) > conf.task_time_limit or conf.broker_url.startswith(
+        "filesystem"
+    )
+    assert {q.name for q in conf.task_queues} == {"urgent", "routine"}
