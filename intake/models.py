@@ -209,6 +209,10 @@ class ReviewRequest(models.Model):
             models.Index(fields=["mri_status"], name="case_mri_status"),
             models.Index(fields=["source"], name="case_source"),
             models.Index(fields=["last_name", "first_name"], name="case_name"),
+            models.Index(fields=["mri_status", "mri_received_at"], name="case_mri_received"),
+            models.Index(fields=["first_contact_at"], name="case_first_contact"),
+            models.Index(fields=["decided_at"], name="case_decided"),
+            models.Index(fields=["status", "mri_received_at"], name="case_status_mri"),
         ]
 
     def __str__(self):

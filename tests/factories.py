@@ -22,6 +22,11 @@ class UserFactory(factory.django.DjangoModelFactory):
         for name in extracted or ():
             self.groups.add(Group.objects.get_or_create(name=name)[0])
 
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save()  # the hashed password set above
+
 
 class StaffQueueFactory(factory.django.DjangoModelFactory):
     class Meta:

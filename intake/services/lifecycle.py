@@ -146,6 +146,8 @@ def case_move_queue(*, case_id: int, queue, actor=None, expected_version: int | 
         case = _lock(case_id, expected_version)
         if case.queue_id == queue.pk:
             return case
+        if not queue.is_active:
+            raise ServiceError(f"{queue} is not active; choose an active queue.")
         old = case.queue
         case.queue = queue
         case.is_urgent = case.is_urgent or queue.is_urgent
