@@ -237,7 +237,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": INTAKE_VISIBILITY_TIMEO
 
 def filesystem_broker_options(folder: Path) -> dict:
     """Embedded broker for `make run`: messages are files under ``folder``.
-    0.1 s polling keeps submit -> routed around 100 ms (README, "Broker")."""
+    0.02 s polling: submit -> routed ~30 ms p50 on SQLite (README, "Embedded broker")."""
     for sub in ("out", "control", "processed"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
@@ -246,7 +246,7 @@ def filesystem_broker_options(folder: Path) -> dict:
         "control_folder": str(folder / "control"),
         "processed_folder": str(folder / "processed"),
         "store_processed": False,
-        "polling_interval": 0.1,
+        "polling_interval": env.float("INTAKE_BROKER_POLL_SECONDS", default=0.02),
     }
 
 
