@@ -23,4 +23,6 @@ def _configure_db_reuse(sender, **kwargs):
     from django.conf import settings
 
     sender.conf["CELERY_DB_REUSE_MAX"] = settings.INTAKE_CELERY_DB_REUSE_MAX
+
+
 app.autodiscover_tasks()

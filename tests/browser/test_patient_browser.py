@@ -45,7 +45,16 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
     page.get_by_role("button", name="Continue").click()
     assert page.locator("#error-summary").is_visible()
     check_page(page, "safety with errors")
-    for flag in ("bladder_bowel", "saddle_numbness", "weakness", "fever", "trauma", "cancer", "weight_loss", "gait_hands"):
+    for flag in (
+        "bladder_bowel",
+        "saddle_numbness",
+        "weakness",
+        "fever",
+        "trauma",
+        "cancer",
+        "weight_loss",
+        "gait_hands",
+    ):
         choose(page, flag, "no")
     page.get_by_role("button", name="Continue").click()
 
@@ -134,7 +143,16 @@ def test_the_path_works_by_keyboard(phone_page, live_server):
 def test_red_flag_in_the_browser(phone_page, live_server, seeded_tx):
     page = phone_page
     page.goto(live_server.url + "/mri-review/")
-    for flag in ("bladder_bowel", "saddle_numbness", "weakness", "fever", "trauma", "cancer", "weight_loss", "gait_hands"):
+    for flag in (
+        "bladder_bowel",
+        "saddle_numbness",
+        "weakness",
+        "fever",
+        "trauma",
+        "cancer",
+        "weight_loss",
+        "gait_hands",
+    ):
         choose(page, flag, "yes" if flag == "saddle_numbness" else "no")
     page.get_by_role("button", name="Continue").click()
     assert page.get_by_role("heading", name="Please go to an emergency department now").is_visible()
@@ -158,7 +176,14 @@ def test_public_pages_have_no_csp_violation_or_foreign_request(page, live_server
     seed_content()
     urls = list(PUBLIC_PAGES)
     page.goto(live_server.url + "/stretching/")
-    urls += sorted({a for a in page.eval_on_selector_all("main a[href^='/stretching/']", "els => els.map(e => e.getAttribute('href'))")})[:12]
+    urls += sorted(
+        {
+            a
+            for a in page.eval_on_selector_all(
+                "main a[href^='/stretching/']", "els => els.map(e => e.getAttribute('href'))"
+            )
+        }
+    )[:12]
     for url in urls:
         response = page.goto(live_server.url + url)
         assert response.status == 200, url

@@ -41,13 +41,22 @@ def post(client, url, data):
 
 
 common = settings(
-    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 
 @pytest.mark.parametrize("step", list(STEP_FORMS))
 def test_fuzz_each_step(client, seeded, step):
-    previous = {"safety": None, "contact": "safety", "pain": "contact", "history": "pain", "mri": "history", "consent": "mri"}
+    previous = {
+        "safety": None,
+        "contact": "safety",
+        "pain": "contact",
+        "history": "pain",
+        "mri": "history",
+        "consent": "mri",
+    }
     if previous[step]:
         fill_until(client, last=previous[step])
 
@@ -82,7 +91,9 @@ def test_fuzz_upload_and_status(client, seeded, settings):
     @given(st.binary(max_size=2048), st.text(max_size=40), payloads(["date_of_birth", "x"]), st.text(max_size=80))
     def run(blob, name, status_data, token):
         response = client.post(
-            reverse("intake:upload"), {"file": SimpleUploadedFile(name.replace("/", "").replace("\\", "") or "f", blob)}, headers={"Accept": "application/json"}
+            reverse("intake:upload"),
+            {"file": SimpleUploadedFile(name.replace("/", "").replace("\\", "") or "f", blob)},
+            headers={"Accept": "application/json"},
         )
         assert response.status_code < 500
         post(client, url, status_data)
