@@ -50,7 +50,7 @@ def test_worker_settings_are_safe():
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
     assert conf.task_soft_time_limit < conf.task_time_limit
-    assert conf.broker_transport_options.get("visibility_timeout", 300) > conf.task_time_limit or conf.broker_url.startswith(
-        "filesystem"
-    )
+    assert conf.broker_transport_options.get(
+        "visibility_timeout", 300
+    ) > conf.task_time_limit or conf.broker_url.startswith("filesystem")
     assert {q.name for q in conf.task_queues} == {"urgent", "routine"}
