@@ -9,14 +9,17 @@ mkdir -p var/log var/mail
 
 pids=()
 cleanup() {
+  local status=$?
   trap - INT TERM EXIT
   echo; echo "Stopping web server, worker and beat..."
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   sleep 2
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  exit "$status"
 }
-trap cleanup INT TERM EXIT
+trap 'status=0; cleanup' INT TERM
+trap cleanup EXIT
 
 # One worker for both Celery queues is enough on a laptop; production runs
 # one per queue (README, "Workers") so routine work never delays urgent work.
