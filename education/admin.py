@@ -10,12 +10,14 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 
+from clinic.admin_audit import AuditedAdminMixin
+
 from .models import Condition, Routine, RoutineStep, Stretch
 from .rules import check_spine_order
 from .services import content_set_published, routine_check_publishable
 
 
-class ContentAdmin(admin.ModelAdmin):
+class ContentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """What the three kinds of content share: filters, search, publishing, preview."""
 
     list_filter = ["is_published"]

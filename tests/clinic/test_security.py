@@ -276,3 +276,24 @@ def _call(*args):
     out = StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model_path", ["education.models.Condition", "intake.models.RoutingRule"])
+def test_admin_edits_of_content_and_rules_are_audited(rf, seeded, model_path):
+    from types import SimpleNamespace
+
+    from django.contrib import admin
+    from django.utils.module_loading import import_string
+
+    from education.seed import seed_content
+
+    seed_content()
+    model = import_string(model_path)
+    obj = model.objects.first()
+    model_admin = admin.site._registry[model]
+    request = rf.post("/admin/")
+    request.user = UserFactory(is_superuser=True)
+    model_admin.save_model(request, obj, SimpleNamespace(changed_data=["name"]), change=True)
+    entry = AuditEntry.objects.get(action="admin_change")
+    assert entry.actor == request.user and entry.object_ref == str(obj.pk) and "(name)" in entry.summary
