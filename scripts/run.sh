@@ -39,6 +39,9 @@ cat <<TXT
   Database:      ${DATABASE_URL:-SQLite, var/db.sqlite3}
   Broker:        ${CELERY_BROKER_URL:-kombu filesystem transport, var/broker}
   Logs:          var/log/worker.log, var/log/beat.log; emails land in var/mail/
+  Workers:       one here for both Celery queues; production runs one per queue:
+                 .venv/bin/celery -A clinic worker -Q urgent -n urgent@%h
+                 .venv/bin/celery -A clinic worker -Q routine -n routine@%h
   Ctrl-C stops everything.
 
 TXT
