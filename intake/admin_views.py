@@ -300,14 +300,35 @@ def dashboard_view(request):
 
 
 # --- Routing rules: dry run ------------------------------------------------------
-def routing_dry_run_view(request, model_admin):
-    """Where the last 100 visible cases would go under the rules as they stand now,
-    next to where they are. Reads only: nothing is written."""
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
+def _rules_with_edit(request, model_admin):
+    """The active rules, with the rule being edited on the change form (POSTed
+    here by its "Dry run with these changes" button) put in its place, unsaved.
+    Returns (rules, edited rule or None, form errors or None)."""
     rules = list(
         RoutingRule.objects.filter(is_active=True, target_queue__is_active=True).select_related("target_queue")
     )
+    if request.method != "POST":
+        return rules, None, None
+    original = RoutingRule.objects.filter(pk=request.GET.get("rule") or None).first()
+    form = model_admin.get_form(request, original, change=original is not None)(request.POST, instance=original)
+    if not form.is_valid():
+        return rules, None, form.errors
+    edited = form.save(commit=False)  # never saved: commit=False, and no save() below
+    rules = [r for r in rules if original is None or r.pk != original.pk]
+    if edited.is_active and edited.target_queue.is_active:
+        rules.append(edited)
+    return rules, edited, None
+
+
+def routing_dry_run_view(request, model_admin):
+    """Where the last 100 visible cases would go under the rules as they stand
+    now, or as edited on a rule's form, next to where they are. Reads only:
+    nothing is written."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    if request.method == "POST" and not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    rules, edited, errors = _rules_with_edit(request, model_admin)
     cases = list(
         ReviewRequest.objects.visible_to(request.user)
         .filter(purged_at__isnull=True)
@@ -329,7 +350,9 @@ def routing_dry_run_view(request, model_admin):
         **model_admin.admin_site.each_context(request),
         "title": "Routing rules: dry run",
         "opts": model_admin.opts,
-        "rules": rules,
+        "rules": sorted(rules, key=lambda r: r.priority),
+        "edited": edited,
+        "errors": errors,
         "rows": rows,
         "changed": sum(1 for r in rows if r["moves"]),
         "unmatched": sum(1 for r in rows if r["decision"].queue is None),

@@ -355,3 +355,29 @@ def test_dry_run_shows_only_visible_cases(client, staff):
     client.force_login(staff.coord_a)
     response = client.get(reverse("admin:intake_routingrule_dry_run"))
     assert [r["case"].reference for r in response.context["rows"]] == [mine.reference]
+
+
+def test_dry_run_with_unsaved_edits_from_the_rule_form(client, staff, seeded):
+    back = make_case(seeded["mri-thoracolumbar"], mri_taken_on=timezone.localdate())
+    rule = RoutingRule.objects.get(priority=50)
+    client.force_login(staff.supervisor)
+    form_page = client.get(reverse("admin:intake_routingrule_change", args=[rule.pk])).content.decode()
+    dry_run = reverse("admin:intake_routingrule_dry_run") + f"?rule={rule.pk}"
+    assert f'formaction="{dry_run}"' in form_page
+    before = (list(RoutingRule.objects.values_list("pk", "target_queue_id", "updated_at")), AuditEntry.objects.count())
+    data = {
+        "priority": 50, "name": rule.name, "is_active": "on", "target_queue": seeded["general"].pk,
+        "if_mri": rule.if_mri, "if_regions": rule.if_regions,
+    }  # fmt: skip
+    response = client.post(dry_run, data)
+    assert response.status_code == 200
+    rows = {r["case"].reference: r for r in response.context["rows"]}
+    assert rows[back.reference]["moves"] and rows[back.reference]["decision"].queue == seeded["general"]
+    assert "unsaved" in response.content.decode()
+    assert (
+        list(RoutingRule.objects.values_list("pk", "target_queue_id", "updated_at")),
+        AuditEntry.objects.count(),
+    ) == before
+    # A coordinator may look but not try edits.
+    client.force_login(staff.coord_a)
+    assert client.post(dry_run, data).status_code == 403
