@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import choices
 from .forms import STEP_FORMS, STEP_NAMES, StatusCheckForm, UploadForm, UrgentCallbackForm
 from .models import MriFile
-from .ratelimit import client_address, limit_exceeded, too_many
+from .ratelimit import clear_failures, client_address, failures, limit_exceeded, record_failure, too_many
 from .selectors import TokenExpired, TokenInvalid, case_for_token, patient_stage, promised_by, status_link
 from .services.files import mri_file_add, mri_file_remove_from_draft
 from .services.submission import review_request_submit
@@ -311,12 +310,12 @@ def status(request, token: str):
     form = StatusCheckForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         # Wrong answers for one link are limited separately from the address.
-        attempts_key = f"status-dob-fail:{case.pk}"
-        if (cache.get(attempts_key) or 0) >= 5:
+        attempts_key = f"status-dob:{case.pk}"
+        if failures(attempts_key) >= 5:
             return too_many(request, "attempts for this link")
         if case.date_of_birth and form.cleaned_data["date_of_birth"] == case.date_of_birth:
-            cache.delete(attempts_key)
+            clear_failures(attempts_key)
             return render(request, "intake/status.html", {"stage": patient_stage(case)})
-        cache.set(attempts_key, (cache.get(attempts_key) or 0) + 1, 3600)
+        record_failure(attempts_key)
         form.add_error("date_of_birth", "That date of birth does not match our records. Please check it and try again.")
     return render(request, "intake/status_check.html", {"form": form})

@@ -193,3 +193,17 @@ def test_source_page_is_recorded_without_query_string(client, seeded):
     client.get(reverse("intake:start") + "?from=/stretching/neck-tilt/%3Fpain%3D9")
     submit_complete(client)
     assert ReviewRequest.objects.get().source_page == "/stretching/neck-tilt/"
+
+
+def test_cache_outage_does_not_fail_the_patient(client, seeded, settings):
+    """Rate limits live in the cache (Redis in production); when it is down
+    they fail open and the request still goes through."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    response = submit_complete(client)
+    assert response.status_code == 302 and response["Location"] == reverse("intake:submitted")
+    case = ReviewRequest.objects.get()
+    url = status_link(case)
+    assert client.post(url, {"date_of_birth": "1980-01-01"}).status_code == 200
+    assert "We have your request" in client.post(url, {"date_of_birth": CONTACT["date_of_birth"]}).content.decode()
