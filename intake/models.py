@@ -260,7 +260,11 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "created_at"], name="event_case_time")]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="event_case_time"),
+            # The dashboard's funnel asks "did this case ever reach status X?"
+            models.Index(fields=["to_status", "case"], name="event_to_status_case"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.summary}"

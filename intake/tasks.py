@@ -30,12 +30,11 @@ def route_case(self, case_id: int):
 
     # Count deliveries outside the routing transaction, so a worker killed
     # mid-task still leaves a mark; past the bound the case is parked for a
-    # person instead of crashing workers forever.
-    Outbox.objects.filter(case_id=case_id, state=Outbox.State.PENDING).update(deliveries=F("deliveries") + 1)
-    box = Outbox.objects.filter(case_id=case_id).only("state", "deliveries").first()
-    if box is not None and box.state == Outbox.State.PENDING and box.deliveries > settings.INTAKE_MAX_ROUTE_DELIVERIES:
-        Outbox.objects.filter(pk=box.pk).update(state=Outbox.State.FAILED, last_error="delivery limit reached")
-        log.error("case %s: routing given up after %s deliveries", case_id, box.deliveries)
+    # person instead of crashing workers forever. One UPDATE on the usual path.
+    pending = Outbox.objects.filter(case_id=case_id, state=Outbox.State.PENDING)
+    counted = pending.filter(deliveries__lt=settings.INTAKE_MAX_ROUTE_DELIVERIES).update(deliveries=F("deliveries") + 1)
+    if not counted and pending.update(state=Outbox.State.FAILED, last_error="delivery limit reached"):
+        log.error("case %s: routing given up after %s deliveries", case_id, settings.INTAKE_MAX_ROUTE_DELIVERIES)
         return False
     try:
         return case_route(case_id=case_id)

@@ -123,9 +123,9 @@ class ReviewRequestAdmin(admin.ModelAdmin):
     list_select_related = ["queue", "assigned_to"]
     list_filter = [
         filters.WaitingFilter,
-        ("queue", admin.RelatedOnlyFieldListFilter),
+        ("queue", filters.QueueFilter),
         filters.StatusFilter,
-        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        ("assigned_to", filters.AssigneeFilter),
         filters.AssignedToMeFilter,
         filters.OverdueFilter,
         filters.UrgentFilter,

@@ -22,17 +22,23 @@ Kind = Notification.Kind
 URGENT_KINDS = {Kind.STAFF_URGENT}
 
 
-def notification_request(*, case: ReviewRequest, kind: str, recipient: str, key: str, status_shown: str = ""):
+def notification_request(
+    *, case: ReviewRequest, kind: str, recipient: str, key: str, status_shown: str = "", fresh: bool = False
+):
     """Record that ``recipient`` should hear about ``case``; enqueue it after commit.
 
     Asking again for the same key records the repeat and sends nothing more.
+    ``fresh`` says the key cannot exist yet (a case created or first routed in
+    this very transaction, under its row lock): one INSERT instead of
+    get_or_create's four round trips, on the hottest paths.
     """
     if not recipient:
         return None
-    notification, created = Notification.objects.get_or_create(
-        dedupe_key=key[:120],
-        defaults={"case": case, "kind": kind, "recipient": recipient, "status_shown": status_shown},
-    )
+    fields = {"case": case, "kind": kind, "recipient": recipient, "status_shown": status_shown}
+    if fresh:
+        notification, created = Notification.objects.create(dedupe_key=key[:120], **fields), True
+    else:
+        notification, created = Notification.objects.get_or_create(dedupe_key=key[:120], defaults=fields)
     if not created:
         Notification.objects.filter(pk=notification.pk).update(duplicate_requests=F("duplicate_requests") + 1)
         return notification
@@ -47,11 +53,15 @@ def supervisors():
     return User.objects.filter(is_active=True, groups__name="Supervisor").exclude(email="").distinct()
 
 
-def notify_queue_members(case: ReviewRequest):
+def notify_queue_members(case: ReviewRequest, members=None, *, fresh: bool = False):
+    """Tell the queue's active members (``members``: memberships already loaded, with users)."""
     kind = Kind.STAFF_URGENT if case.queue.is_urgent else Kind.STAFF_NEW_CASE
-    members = case.queue.memberships.filter(is_active=True, user__is_active=True).select_related("user")
+    if members is None:
+        members = case.queue.memberships.filter(is_active=True, user__is_active=True).select_related("user")
     for m in members:
-        notification_request(case=case, kind=kind, recipient=m.user.email, key=f"{kind}:{case.pk}:{m.user_id}")
+        notification_request(
+            case=case, kind=kind, recipient=m.user.email, key=f"{kind}:{case.pk}:{m.user_id}", fresh=fresh
+        )
 
 
 def notify_supervisors(case: ReviewRequest, kind: str, occasion: str):
@@ -59,10 +69,15 @@ def notify_supervisors(case: ReviewRequest, kind: str, occasion: str):
         notification_request(case=case, kind=kind, recipient=user.email, key=f"{kind}:{case.pk}:{occasion}:{user.pk}")
 
 
-def notify_patient(case: ReviewRequest, kind: str, occasion: str):
+def notify_patient(case: ReviewRequest, kind: str, occasion: str, *, fresh: bool = False):
     if case.email and case.purged_at is None:
         notification_request(
-            case=case, kind=kind, recipient=case.email, key=f"{kind}:{case.pk}:{occasion}", status_shown=case.status
+            case=case,
+            kind=kind,
+            recipient=case.email,
+            key=f"{kind}:{case.pk}:{occasion}",
+            status_shown=case.status,
+            fresh=fresh,
         )
 
 

@@ -33,31 +33,47 @@ def pick_assignee(queue):
         )
         .order_by("open_cases", F("last_assigned_at").asc(nulls_first=True), "user_id")
         .select_related("user")
-        .first()
     )
 
 
 def case_auto_assign(*, case: ReviewRequest, now=None):
-    """Assign within the case's queue, or record that no one can take it."""
+    """Assign within the case's queue, or record that no one can take it.
+
+    Returns the queue's active memberships (with users), ranked, so the caller
+    can notify them without asking the database again.
+    """
     now = now or timezone.now()
     # Lock the queue's memberships before counting: two routings into one
     # queue at once must not both see the same "fewest open cases". Lock
     # order is always case row, then memberships, so this cannot deadlock.
     list(QueueMembership.objects.select_for_update().filter(queue=case.queue).values_list("pk", flat=True))
-    membership = pick_assignee(case.queue)
-    if membership is None:
+    ranked = list(pick_assignee(case.queue))
+    if not ranked:
         CaseEvent.objects.create(
             case=case, kind=CaseEvent.Kind.UNASSIGNED, summary=f"No active member in {case.queue.name}; waiting."
         )
         notify_supervisors(case, Notification.Kind.SUPERVISOR_UNASSIGNED, f"unassigned:{case.queue_id}")
-        return None
+        return ranked
+    membership = ranked[0]
     QueueMembership.objects.filter(pk=membership.pk).update(last_assigned_at=now)
     case.assigned_to = membership.user
     case.assigned_at = now
     CaseEvent.objects.create(
         case=case, kind=CaseEvent.Kind.ASSIGNED, summary=f"Assigned to {membership.user.get_username()}"
     )
-    return membership.user
+    return ranked
+
+
+# What routing reads and writes of a case: the row lock fetches only these,
+# and the save writes only what routing changes.
+ROUTING_READS = (
+    "pk", "status", "version", "created_at", "routed_at", "is_urgent", "red_flags", "is_duplicate", "mri_status",
+    "mri_taken_on", "mri_region", "regions", "pain_duration", "severity", "queue", "assigned_to", "purged_at", "email",
+)  # fmt: skip
+ROUTING_WRITES = [
+    "queue", "matched_rule", "routing_reason", "routed_at", "sla_due_at", "status", "assigned_to", "assigned_at",
+    "version", "updated_at",
+]  # fmt: skip
 
 
 def case_route(*, case_id: int, now=None) -> bool:
@@ -67,7 +83,7 @@ def case_route(*, case_id: int, now=None) -> bool:
     with transaction.atomic():
         # Lock the case first, always: every writer takes the case row before
         # anything else, so two routings of one case serialise here.
-        case = ReviewRequest.objects.select_for_update().filter(pk=case_id).first()
+        case = ReviewRequest.objects.select_for_update().only(*ROUTING_READS).filter(pk=case_id).first()
         if case is None or case.routed_at is not None:
             Outbox.objects.filter(case_id=case_id, state=Outbox.State.PENDING).update(
                 state=Outbox.State.DONE, done_at=now
@@ -97,10 +113,11 @@ def case_route(*, case_id: int, now=None) -> bool:
             to_status=case.status,
             summary=f"Routed to {queue.name}. {decision.reason}"[:300],
         )
-        case_auto_assign(case=case, now=now)
+        members = case_auto_assign(case=case, now=now)
         case.version += 1
-        case.save()
+        case.save(update_fields=ROUTING_WRITES)
         Outbox.objects.filter(case=case).update(state=Outbox.State.DONE, done_at=now)
-        notify_queue_members(case)
+        # First routing, under the row lock: no staff notice for this case exists yet.
+        notify_queue_members(case, members, fresh=True)
     log.info("case %s routed", case.pk)
     return True

@@ -89,6 +89,6 @@ def review_request_submit(
                 case.mri_received_at = now
                 case.save(update_fields=["mri_received_at"])
         Outbox.objects.create(case=case, created_at=now)
-        notify_patient(case, Notification.Kind.PATIENT_CONFIRMATION, "confirmation")
+        notify_patient(case, Notification.Kind.PATIENT_CONFIRMATION, "confirmation", fresh=True)
         enqueue_on_commit(route_case, case.pk, urgent=case.is_urgent)
     return case
