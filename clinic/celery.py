@@ -3,15 +3,22 @@
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.local")
 
 app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Two Celery queues so a backlog of routine work never delays an urgent case.
-app.conf.task_queues = (Queue("urgent"), Queue("routine"))
+# Each Celery queue has its own exchange and routing key: bound to one shared
+# exchange and key, every message would be copied into both queues.
+app.conf.task_queues = (
+    Queue("urgent", Exchange("urgent", type="direct"), routing_key="urgent"),
+    Queue("routine", Exchange("routine", type="direct"), routing_key="routine"),
+)
 app.conf.task_default_queue = "routine"
+app.conf.task_default_exchange = "routine"
+app.conf.task_default_routing_key = "routine"
 
 
 @app.on_after_configure.connect

@@ -54,3 +54,25 @@ def test_worker_settings_are_safe():
         "visibility_timeout", 300
     ) > conf.task_time_limit or conf.broker_url.startswith("filesystem")
     assert {q.name for q in conf.task_queues} == {"urgent", "routine"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_urgent_and_routine_messages_land_in_their_own_queue_only():
+    from clinic.celery import app
+    from intake.services.dispatch import enqueue_now
+    from intake.tasks import route_case
+    from tests.conftest import purge_broker
+
+    def depth(queue):
+        with app.connection_for_write() as conn:
+            return app.amqp.queues[queue].bind(conn.default_channel).queue_declare().message_count
+
+    purge_broker()
+    with app.connection_for_write() as conn:  # declare both, as a worker would
+        for q in app.conf.task_queues:
+            q.bind(conn.default_channel).declare()
+    assert enqueue_now(route_case, 999_001, urgent=True)
+    assert (depth("urgent"), depth("routine")) == (1, 0)
+    assert enqueue_now(route_case, 999_002, urgent=False)
+    assert (depth("urgent"), depth("routine")) == (1, 1)
+    purge_broker()
