@@ -64,10 +64,14 @@ def _step_url(name: str) -> str:
     return reverse("intake:start") if name == STEP_NAMES[0] else reverse("intake:step", args=[name])
 
 
+def _draft_files(draft):
+    return MriFile.objects.filter(draft_key=draft["key"], case__isnull=True)
+
+
 def _form_kwargs(name, draft):
     kwargs = {"draft": _merged_answers(draft)}
     if name == "mri":
-        kwargs["uploaded_count"] = MriFile.objects.filter(draft_key=draft["key"], case__isnull=True).count()
+        kwargs["uploaded_count"] = _draft_files(draft).count()
     return kwargs
 
 
@@ -101,7 +105,7 @@ def _render_step(request, name, form, draft, blank=False, status=200):
         "source_page": request.GET.get("from", ""),
     }
     if name == "mri" and draft is not None:
-        ctx["files"] = MriFile.objects.filter(draft_key=draft["key"], case__isnull=True)
+        ctx["files"] = _draft_files(draft)
         ctx["upload_form"] = UploadForm()
         ctx["max_file_mb"] = settings.INTAKE_MAX_FILE_BYTES // (1024 * 1024)
     return render(request, "intake/step.html", ctx, status=status)
@@ -170,16 +174,21 @@ def _submit(request, draft, consent_form):
         return redirect("intake:thanks")
     if limit_exceeded("submit", client_address(request), settings.INTAKE_SUBMIT_LIMIT_PER_HOUR):
         return too_many(request, "requests")
-    answers = {}
-    for name in STEP_NAMES:
-        # Re-check every step as it stands now (an age may have changed, a rule may be new).
-        form = _bind(name, draft)
-        if form is None or not form.is_valid():
-            messages.error(request, "Please check this step again.")
-            draft["answers"].pop(name, None)
-            request.session.modified = True
-            return redirect(_step_url(name))
-        answers.update(form.answers())
+    missing = _first_incomplete(draft)
+    if missing is not None:
+        return redirect(_step_url(missing))
+    # Every step's answers were validated when the step was sent, and the draft
+    # lives on the server where the browser cannot alter it, so the answers are
+    # used as stored (the model's full_clean still checks every field). One
+    # thing can have changed since: files removed after the MRI step.
+    answers = {**_merged_answers(draft), **consent_form.answers()}
+    if answers.get("mri_status") == choices.MriStatus.UPLOAD and not _draft_files(draft).exists():
+        draft["answers"].pop("mri", None)
+        request.session.modified = True
+        messages.error(
+            request, "Your MRI file is no longer uploaded. Please upload it again, or choose another option."
+        )
+        return redirect(_step_url("mri"))
     answers["source_page"] = request.session.get("intake_source_page", "")
     case = review_request_submit(
         answers=answers,

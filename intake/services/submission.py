@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,7 +33,10 @@ def find_duplicate(case: ReviewRequest):
     since = timezone.now() - timedelta(days=settings.INTAKE_DUPLICATE_WINDOW_DAYS)
     same_person = Q()
     if case.email:
-        same_person |= Q(email__iexact=case.email)
+        # The forms store email addresses lower-cased, so an exact match (which
+        # the (email, date_of_birth) index serves) is a case-insensitive one.
+        case.email = case.email.strip().lower()
+        same_person |= Q(email=case.email)
     if case.phone:
         same_person |= Q(phone=case.phone)
     return (
@@ -41,16 +44,9 @@ def find_duplicate(case: ReviewRequest):
         .filter(status__in=OPEN, purged_at__isnull=True)
         .exclude(pk=case.pk)
         .order_by("created_at")
+        .only("pk", "reference")  # whole rows cost 4x here, for two columns
         .first()
     )
-
-
-def _unique_reference():
-    for _ in range(10):
-        ref = new_reference()
-        if not ReviewRequest.objects.filter(reference=ref).exists():
-            return ref
-    raise RuntimeError("could not find a free reference")
 
 
 def review_request_submit(
@@ -58,12 +54,27 @@ def review_request_submit(
 ) -> ReviewRequest:
     """Save the case, its first event, its outbox row and the patient's
     confirmation in one transaction; routing is enqueued after commit."""
+    # A reference is random (30^6 values); the unique constraint catches the
+    # rare clash, and the whole transaction is simply tried again with a new one.
+    for attempt in range(5):
+        reference = new_reference()
+        try:
+            return _submit_once(
+                reference, answers=answers, kind=kind, draft_key=draft_key, ip=ip, user_agent=user_agent
+            )
+        except IntegrityError:
+            if attempt == 4 or not ReviewRequest.objects.filter(reference=reference).exists():
+                raise
+    raise AssertionError("unreachable")
+
+
+def _submit_once(reference, *, answers, kind, draft_key, ip, user_agent):
     from ..tasks import route_case
 
     now = timezone.now()
     values = {k: v for k, v in answers.items() if k in CASE_FIELDS}
     with transaction.atomic():
-        case = ReviewRequest(reference=_unique_reference(), kind=kind, created_at=now, **values)
+        case = ReviewRequest(reference=reference, kind=kind, created_at=now, **values)
         case.is_urgent = bool(case.red_flags)
         case.consent_version = settings.INTAKE_CONSENT_VERSION
         case.consented_at = now

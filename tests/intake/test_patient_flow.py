@@ -11,7 +11,7 @@ from django.urls import reverse
 from intake.models import CaseEvent, Outbox, ReviewRequest
 from intake.selectors import STATUS_SALT, status_link
 
-from .helpers import CONSENT, CONTACT, SAFETY_NO, fill_until, step_url, submit_complete
+from .helpers import CONSENT, CONTACT, MRI, SAFETY_NO, fill_until, step_url, submit_complete
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +207,31 @@ def test_cache_outage_does_not_fail_the_patient(client, seeded, settings):
     url = status_link(case)
     assert client.post(url, {"date_of_birth": "1980-01-01"}).status_code == 200
     assert "We have your request" in client.post(url, {"date_of_birth": CONTACT["date_of_birth"]}).content.decode()
+
+
+def test_a_reference_clash_is_retried_with_a_new_reference(seeded, monkeypatch):
+    from intake.services import submission
+    from tests.factories import CaseFactory
+
+    taken = CaseFactory(reference="MR-AAAAAA")
+    refs = iter(["MR-AAAAAA", "MR-BBBBBB"])
+    monkeypatch.setattr(submission, "new_reference", lambda: next(refs))
+    case = submission.review_request_submit(answers={"first_name": "A", "last_name": "B", "email": "a@example.com"})
+    assert case.reference == "MR-BBBBBB" and taken.reference == "MR-AAAAAA"
+
+
+def test_files_removed_after_the_mri_step_send_the_patient_back(client, seeded, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from intake.models import MriFile
+
+    from . import corpus
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    fill_until(client, last="history")
+    client.post(reverse("intake:upload"), {"file": SimpleUploadedFile("a.pdf", corpus.PDF)})
+    client.post(step_url("mri"), {**MRI, "mri_status": "upload"})
+    client.post(reverse("intake:upload_remove", args=[MriFile.objects.get().pk]))
+    response = client.post(step_url("consent"), CONSENT)
+    assert response.status_code == 302 and response["Location"] == step_url("mri")
+    assert ReviewRequest.objects.count() == 0
