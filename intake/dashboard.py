@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from .lifecycle import OPEN, Status
@@ -144,17 +144,25 @@ def dashboard_for(user, *, days: int = 30, now=None) -> Dashboard:
     median_contact, n_contact = _median((c, f) for c, f, _ in recent if f and f >= since)
     median_decision, n_decision = _median((c, d) for c, _, d in recent if d and d >= since)
 
-    # 4. The funnel of cases submitted in the window, in one aggregate.
-    def reached(status):
-        return Exists(CaseEvent.objects.filter(case=OuterRef("pk"), to_status=status))
-
-    f = visible.filter(created_at__gte=since).aggregate(
+    # 4. The funnel of cases submitted in the window: one aggregate over the
+    # cases, and one over the few events that mark a candidate or a consult
+    # (starting from those events is far cheaper than asking every case
+    # whether it has one: 44 ms -> a few ms at 100,000 cases).
+    window = visible.filter(created_at__gte=since)
+    f = window.aggregate(
         submitted=Count("pk"),
         mri=Count("pk", filter=Q(mri_received_at__isnull=False)),
         decided=Count("pk", filter=Q(decided_at__isnull=False)),
-        candidate=Count("pk", filter=Q(reached(Status.CANDIDATE))),
-        consult=Count("pk", filter=Q(reached(Status.CONSULT_SCHEDULED))),
     )
+    reached = (
+        CaseEvent.objects.filter(to_status__in=[Status.CANDIDATE, Status.CONSULT_SCHEDULED], case__in=window)
+        .order_by()
+        .values("to_status")
+        .annotate(n=Count("case_id", distinct=True))
+    )
+    by_status = {row["to_status"]: row["n"] for row in reached}
+    f["candidate"] = by_status.get(Status.CANDIDATE, 0)
+    f["consult"] = by_status.get(Status.CONSULT_SCHEDULED, 0)
     top = f["submitted"] or 0
     funnel = [
         FunnelStep(label, f[key] or 0, round(100 * (f[key] or 0) / top, 1) if top else 0.0)
