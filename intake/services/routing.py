@@ -36,31 +36,38 @@ def pick_assignee(queue):
     )
 
 
-def case_auto_assign(*, case: ReviewRequest, now=None):
+def case_auto_assign(*, case: ReviewRequest, now=None, events: list | None = None):
     """Assign within the case's queue, or record that no one can take it.
 
-    Returns the queue's active memberships (with users), ranked, so the caller
-    can notify them without asking the database again.
+    The timeline event is appended to ``events`` for the caller to write with
+    its own (one INSERT for all); without a list it is written here. Returns
+    the queue's active memberships (with users), ranked, so the caller can
+    notify them without asking the database again.
     """
     now = now or timezone.now()
+    pending = [] if events is None else events
     # Lock the queue's memberships before counting: two routings into one
     # queue at once must not both see the same "fewest open cases". Lock
     # order is always case row, then memberships, so this cannot deadlock.
-    list(QueueMembership.objects.select_for_update().filter(queue=case.queue).values_list("pk", flat=True))
-    ranked = list(pick_assignee(case.queue))
+    locked = list(QueueMembership.objects.select_for_update().filter(queue=case.queue).values_list("pk", flat=True))
+    ranked = list(pick_assignee(case.queue)) if locked else []
     if not ranked:
-        CaseEvent.objects.create(
-            case=case, kind=CaseEvent.Kind.UNASSIGNED, summary=f"No active member in {case.queue.name}; waiting."
+        pending.append(
+            CaseEvent(
+                case=case, kind=CaseEvent.Kind.UNASSIGNED, summary=f"No active member in {case.queue.name}; waiting."
+            )
         )
         notify_supervisors(case, Notification.Kind.SUPERVISOR_UNASSIGNED, f"unassigned:{case.queue_id}")
-        return ranked
-    membership = ranked[0]
-    QueueMembership.objects.filter(pk=membership.pk).update(last_assigned_at=now)
-    case.assigned_to = membership.user
-    case.assigned_at = now
-    CaseEvent.objects.create(
-        case=case, kind=CaseEvent.Kind.ASSIGNED, summary=f"Assigned to {membership.user.get_username()}"
-    )
+    else:
+        membership = ranked[0]
+        QueueMembership.objects.filter(pk=membership.pk).update(last_assigned_at=now)
+        case.assigned_to = membership.user
+        case.assigned_at = now
+        pending.append(
+            CaseEvent(case=case, kind=CaseEvent.Kind.ASSIGNED, summary=f"Assigned to {membership.user.get_username()}")
+        )
+    if events is None:
+        CaseEvent.objects.bulk_create(pending)
     return ranked
 
 
@@ -69,6 +76,7 @@ def case_auto_assign(*, case: ReviewRequest, now=None):
 ROUTING_READS = (
     "pk", "status", "version", "created_at", "routed_at", "is_urgent", "red_flags", "is_duplicate", "mri_status",
     "mri_taken_on", "mri_region", "regions", "pain_duration", "severity", "queue", "assigned_to", "purged_at", "email",
+    "assigned_at", "matched_rule", "routing_reason", "sla_due_at",
 )  # fmt: skip
 ROUTING_WRITES = [
     "queue", "matched_rule", "routing_reason", "routed_at", "sla_due_at", "status", "assigned_to", "assigned_at",
@@ -106,14 +114,18 @@ def case_route(*, case_id: int, now=None) -> bool:
         from_status = case.status
         if case.status == Status.SUBMITTED:
             case.status = Status.TRIAGE
-        CaseEvent.objects.create(
-            case=case,
-            kind=CaseEvent.Kind.ROUTED,
-            from_status=from_status,
-            to_status=case.status,
-            summary=f"Routed to {queue.name}. {decision.reason}"[:300],
-        )
-        members = case_auto_assign(case=case, now=now)
+        events = [
+            CaseEvent(
+                case=case,
+                kind=CaseEvent.Kind.ROUTED,
+                from_status=from_status,
+                to_status=case.status,
+                summary=f"Routed to {queue.name}. {decision.reason}"[:300],
+                created_at=now,
+            )
+        ]
+        members = case_auto_assign(case=case, now=now, events=events)
+        CaseEvent.objects.bulk_create(events)  # the routing and the assignment, one INSERT
         case.version += 1
         case.save(update_fields=ROUTING_WRITES)
         Outbox.objects.filter(case=case).update(state=Outbox.State.DONE, done_at=now)
