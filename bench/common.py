@@ -229,6 +229,10 @@ def project_env(db: str, broker_db: int, cache_db: int, secrets_: dict, **extra:
         PYTHONDONTWRITEBYTECODE="1",
     )
     env.update(secrets_)
+    # BENCH_CONN_HEALTH_CHECKS=false measures the project without Django's
+    # per-request connection ping (on by default in the settings).
+    if os.environ.get("BENCH_CONN_HEALTH_CHECKS"):
+        env["DJANGO_CONN_HEALTH_CHECKS"] = os.environ["BENCH_CONN_HEALTH_CHECKS"]
     env.update(extra)
     return env
 

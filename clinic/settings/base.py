@@ -94,7 +94,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
 # Persistent connections are worth ~4.7x on PostgreSQL (PERFORMANCE.md).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A SELECT 1 before the first query of each request, so a persistent
+# connection broken by a database restart is replaced instead of failing a
+# patient's request. It costs about 7% of an intake step (bench/README.md).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DJANGO_CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # PostgreSQL's JIT compiles the dashboard's aggregates for ~20 ms each
     # time; these are short OLTP queries that never win it back.
