@@ -56,12 +56,18 @@ class PageWatch:
         return [e for e in self.console_errors if "Content Security Policy" in e]
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
+def open_page(browser, live_server, width=390, height=844):
+    """A fresh browser context and page, watched for CSP violations and foreign requests."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     pg = context.new_page()
     pg.watch = PageWatch(pg, live_server.url)
     pg.set_default_timeout(10_000)
+    return context, pg
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context, pg = open_page(browser, live_server)
     yield pg
     context.close()
 

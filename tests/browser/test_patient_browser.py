@@ -5,10 +5,11 @@ import re
 
 import pytest
 
+from intake.choices import RedFlag
 from intake.models import MriFile, ReviewRequest
 from tests.intake import corpus
 
-from .conftest import axe_violations
+from .conftest import axe_violations, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,14 +26,12 @@ def choose(page, name, value):
     page.locator(f'input[name="{name}"][value="{value}"]').check()
 
 
+FLAGS = [f.value for f in RedFlag]
+
+
 @pytest.fixture
 def phone_page(browser, live_server):
-    from .conftest import PageWatch
-
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    pg = context.new_page()
-    pg.watch = PageWatch(pg, live_server.url)
-    pg.set_default_timeout(10_000)
+    context, pg = open_page(browser, live_server, width=360, height=740)
     yield pg
     context.close()
 
@@ -45,16 +44,7 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
     page.get_by_role("button", name="Continue").click()
     assert page.locator("#error-summary").is_visible()
     check_page(page, "safety with errors")
-    for flag in (
-        "bladder_bowel",
-        "saddle_numbness",
-        "weakness",
-        "fever",
-        "trauma",
-        "cancer",
-        "weight_loss",
-        "gait_hands",
-    ):
+    for flag in FLAGS:
         choose(page, flag, "no")
     page.get_by_role("button", name="Continue").click()
 
@@ -143,16 +133,7 @@ def test_the_path_works_by_keyboard(phone_page, live_server):
 def test_red_flag_in_the_browser(phone_page, live_server, seeded_tx):
     page = phone_page
     page.goto(live_server.url + "/mri-review/")
-    for flag in (
-        "bladder_bowel",
-        "saddle_numbness",
-        "weakness",
-        "fever",
-        "trauma",
-        "cancer",
-        "weight_loss",
-        "gait_hands",
-    ):
+    for flag in FLAGS:
         choose(page, flag, "yes" if flag == "saddle_numbness" else "no")
     page.get_by_role("button", name="Continue").click()
     assert page.get_by_role("heading", name="Please go to an emergency department now").is_visible()
