@@ -5,6 +5,7 @@ patient's request goes through rather than ending in an error page. Losing a
 rate limit for a minute is a far smaller harm than losing a request.
 """
 
+import functools
 import logging
 
 from django.core.cache import cache
@@ -17,47 +18,50 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-def _cache_down(exc):
-    log.warning("rate-limit cache unavailable, allowing the request: %s", type(exc).__name__)
+def _fail_open(default):
+    """Any cache failure: log it and answer ``default`` (see above)."""
+
+    def wrap(func):
+        @functools.wraps(func)
+        def inner(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001  (whatever the cache raises)
+                log.warning("rate-limit cache unavailable, allowing the request: %s", type(exc).__name__)
+                return default
+
+        return inner
+
+    return wrap
 
 
+@_fail_open(False)
 def limit_exceeded(bucket: str, key: str, limit: int, period: int = 3600) -> bool:
     """Count one hit; True once more than ``limit`` hits fell in the window."""
     cache_key = f"rl:{bucket}:{key}"
+    if cache.add(cache_key, 1, period):
+        return 1 > limit
     try:
-        if cache.add(cache_key, 1, period):
-            return 1 > limit
-        try:
-            return cache.incr(cache_key) > limit
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, period)
-            return False
-    except Exception as exc:  # noqa: BLE001  (any cache failure: fail open, see above)
-        _cache_down(exc)
+        return cache.incr(cache_key) > limit
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, period)
         return False
 
 
+@_fail_open(0)
 def failures(key: str) -> int:
-    try:
-        return cache.get(f"rf:{key}") or 0
-    except Exception as exc:  # noqa: BLE001
-        _cache_down(exc)
-        return 0
+    return cache.get(f"rf:{key}") or 0
 
 
+@_fail_open(None)
 def record_failure(key: str, period: int = 3600) -> None:
-    try:
-        if not cache.add(f"rf:{key}", 1, period):
-            cache.incr(f"rf:{key}")
-    except Exception as exc:  # noqa: BLE001
-        _cache_down(exc)
+    if not cache.add(f"rf:{key}", 1, period):
+        cache.incr(f"rf:{key}")
 
 
+@_fail_open(None)
 def clear_failures(key: str) -> None:
-    try:
-        cache.delete(f"rf:{key}")
-    except Exception as exc:  # noqa: BLE001
-        _cache_down(exc)
+    cache.delete(f"rf:{key}")
 
 
 def too_many(request, what: str):

@@ -60,6 +60,14 @@ def _first_incomplete(draft) -> str | None:
     return None
 
 
+def _skipped_to(draft, name) -> str | None:
+    """The first unfinished step before ``name``, if the patient skipped ahead."""
+    missing = _first_incomplete(draft)
+    if missing is not None and STEP_NAMES.index(missing) < STEP_NAMES.index(name):
+        return missing
+    return None
+
+
 def _step_url(name: str) -> str:
     return reverse("intake:start") if name == STEP_NAMES[0] else reverse("intake:step", args=[name])
 
@@ -89,7 +97,7 @@ def _render_form(form, name, blank: bool) -> str:
     html = render_crispy_form(form, form.helper)
     if blank and name != "mri":
         _BLANK_FORM_HTML[name] = html
-    return mark_safe(html)
+    return html
 
 
 def _render_step(request, name, form, draft, blank=False, status=200):
@@ -100,9 +108,7 @@ def _render_step(request, name, form, draft, blank=False, status=200):
         "step": name,
         "step_number": index + 1,
         "step_count": len(STEP_NAMES),
-        "percent": round(100 * index / len(STEP_NAMES)),
         "back_url": _step_url(STEP_NAMES[index - 1]) if index else None,
-        "source_page": request.GET.get("from", ""),
     }
     if name == "mri" and draft is not None:
         ctx["files"] = _draft_files(draft)
@@ -139,18 +145,16 @@ def step(request, name="safety"):
                 request.session["intake_source_page"] = source
             # A blank first step for a new visitor: no session write, cached HTML.
             return _render_step(request, name, form_class(), None, blank=True)
-        missing = _first_incomplete(draft)
-        if missing is not None and STEP_NAMES.index(missing) < STEP_NAMES.index(name):
+        if missing := _skipped_to(draft, name):
             return redirect(_step_url(missing))
         form = _bind(name, draft)
         blank = form is None
         if blank:
             form = form_class(**_form_kwargs(name, draft))
-        return _render_step(request, name, form, draft, blank=blank and name != "mri")
+        return _render_step(request, name, form, draft, blank=blank)
 
     draft = _draft(request)
-    missing = _first_incomplete(draft)
-    if missing is not None and STEP_NAMES.index(missing) < STEP_NAMES.index(name):
+    if missing := _skipped_to(draft, name):
         return redirect(_step_url(missing))
     form = form_class(data=request.POST, **_form_kwargs(name, draft))
     if not form.is_valid():
@@ -174,9 +178,7 @@ def _submit(request, draft, consent_form):
         return redirect("intake:thanks")
     if limit_exceeded("submit", client_address(request), settings.INTAKE_SUBMIT_LIMIT_PER_HOUR):
         return too_many(request, "requests")
-    missing = _first_incomplete(draft)
-    if missing is not None:
-        return redirect(_step_url(missing))
+    # The step view saw every earlier step complete before it got here.
     # Every step's answers were validated when the step was sent, and the draft
     # lives on the server where the browser cannot alter it, so the answers are
     # used as stored (the model's full_clean still checks every field). One

@@ -75,7 +75,7 @@ def case_auto_assign(*, case: ReviewRequest, now=None, events: list | None = Non
 # and the save writes only what routing changes.
 ROUTING_READS = (
     "pk", "status", "version", "created_at", "routed_at", "is_urgent", "red_flags", "is_duplicate", "mri_status",
-    "mri_taken_on", "mri_region", "regions", "pain_duration", "severity", "queue", "assigned_to", "purged_at", "email",
+    "mri_taken_on", "mri_region", "regions", "pain_duration", "severity", "queue", "assigned_to",
     "assigned_at", "matched_rule", "routing_reason", "sla_due_at",
 )  # fmt: skip
 ROUTING_WRITES = [
