@@ -7,7 +7,8 @@ the model refuses it anyway (append-only, hash-chained).
 
 from django.contrib import admin
 
-from .models import AuditEntry
+from .admin_audit import AuditedAdminMixin
+from .models import AuditEntry, ClosureDay
 
 
 @admin.register(AuditEntry)
@@ -33,3 +34,22 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ClosureDay)
+class ClosureDayAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Days the clinic is closed beyond the public holidays: the SLA clock
+    (intake.sla) skips them. Supervisors hold the add/change/delete permissions.
+
+    A closure applies to cases routed or resumed after it is added; due times
+    already set are not moved (the promise made to the patient stands)."""
+
+    list_display = ["date", "weekday", "reason"]
+    date_hierarchy = "date"
+    ordering = ["-date"]
+    search_fields = ["reason"]
+    fields = ["date", "reason"]
+
+    @admin.display(description="day")
+    def weekday(self, obj):
+        return f"{obj.date:%A}"

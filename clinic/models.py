@@ -139,3 +139,18 @@ def verify_chain() -> tuple[bool, int, str]:
             return False, n, f"entry {entry.id}: its contents were altered"
         prev = entry.entry_hash
     return True, n, ""
+
+
+class ClosureDay(models.Model):
+    """A day the clinic is closed beyond the public holidays (a staff training
+    day, the Friday after Thanksgiving): the SLA clock does not run on it
+    (intake.sla). Supervisors add them in the admin."""
+
+    date = models.DateField(unique=True)
+    reason = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.reason}"

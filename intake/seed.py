@@ -46,6 +46,7 @@ GROUP_PERMS = {
         "intake.delete_queuemembership",
         "intake.view_routingrule", "intake.add_routingrule", "intake.change_routingrule", "intake.delete_routingrule",
         "intake.view_mrifile", "clinic.view_auditentry",
+        "clinic.view_closureday", "clinic.add_closureday", "clinic.change_closureday", "clinic.delete_closureday",
         "education.view_stretch", "education.add_stretch", "education.change_stretch", "education.delete_stretch",
         "education.view_condition", "education.add_condition", "education.change_condition", "education.delete_condition",
         "education.view_routine", "education.add_routine", "education.change_routine", "education.delete_routine",

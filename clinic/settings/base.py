@@ -170,7 +170,7 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- I18N -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# TIME_ZONE is the clinic's zone (INTAKE_CLINIC_TIME_ZONE): see "Clinic time and holidays" at the end.
 USE_I18N = True
 USE_TZ = True
 
@@ -326,3 +326,17 @@ INTAKE_OUTBOX_SWEEP_AFTER_SECONDS = 30
 INTAKE_MAX_ROUTE_DELIVERIES = 5
 # Staff must pass a second factor for the admin (production turns it on).
 INTAKE_REQUIRE_OTP = env.bool("INTAKE_REQUIRE_OTP", default=False)
+
+# --- Clinic time and holidays ---
+# Every time a person reads (pages, emails, the admin, the CSV) is in the
+# clinic's zone; the database keeps UTC (USE_TZ). One setting names the zone:
+# https://docs.djangoproject.com/en/6.1/topics/i18n/timezones/
+TIME_ZONE = INTAKE_CLINIC_TIME_ZONE
+# CELERY_TIMEZONE stays UTC: beat runs intervals, not wall-clock crontabs, and
+# task ETAs are aware datetimes, so nothing in Celery depends on the clinic's zone.
+# The SLA clock skips these public holidays (observed dates included) and the
+# closure days supervisors add in the admin (clinic.ClosureDay).
+# https://holidays.readthedocs.io/ ; an empty country turns public holidays off,
+# an empty subdivision keeps the national ones only.
+INTAKE_HOLIDAY_COUNTRY = env("INTAKE_HOLIDAY_COUNTRY", default="US")
+INTAKE_HOLIDAY_SUBDIVISION = env("INTAKE_HOLIDAY_SUBDIVISION", default="IL")

@@ -275,6 +275,7 @@ def at(*args):
     return datetime(*args, tzinfo=CHICAGO)
 
 
+@pytest.mark.django_db  # the clock reads the clinic's closure days
 def test_sla_counts_business_hours_and_urgent_round_the_clock(settings):
     from intake import sla
 
@@ -301,10 +302,11 @@ def test_sla_escalation_with_a_frozen_clock_and_the_pause(seeded):
     with _frozen(at(2026, 11, 24, 9, 0)):
         case_transition(case_id=case.pk, to_status="mri_received")
     case.refresh_from_db()
-    assert case.sla_due_at == at(2026, 11, 26, 13, 0)  # Wednesday 13:00 + 9 business hours
-    assert cases_escalate_overdue(now=at(2026, 11, 26, 12, 59)) == 0
-    assert cases_escalate_overdue(now=at(2026, 11, 26, 13, 1)) == 1
-    assert cases_escalate_overdue(now=at(2026, 11, 26, 15, 0)) == 0  # once per breach
+    # Wednesday 13:00 + 9 business hours, skipping Thanksgiving (Thursday 26 November)
+    assert case.sla_due_at == at(2026, 11, 27, 13, 0)
+    assert cases_escalate_overdue(now=at(2026, 11, 27, 12, 59)) == 0
+    assert cases_escalate_overdue(now=at(2026, 11, 27, 13, 1)) == 1
+    assert cases_escalate_overdue(now=at(2026, 11, 27, 15, 0)) == 0  # once per breach
     notes = Notification.objects.filter(case=case, kind="supervisor_overdue")
     assert list(notes.values_list("recipient", flat=True)) == [supervisor.email]
     assert CaseEvent.objects.filter(case=case, kind="escalated").count() == 1
