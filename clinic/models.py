@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from .client_ip import client_ip as request_client_ip
+
 
 class AuditChainError(Exception):
     pass
@@ -87,9 +89,8 @@ GENESIS = "0" * 64
 
 
 def client_ip(request):
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """The real client address behind trusted proxies, for the audit trail."""
+    return request_client_ip(request)
 
 
 def audit_record(*, action, summary, actor=None, request=None, object_type="", object_ref="") -> AuditEntry:

@@ -11,11 +11,15 @@ import logging
 from django.core.cache import cache
 from django.shortcuts import render
 
+from clinic.client_ip import client_ip
+
 log = logging.getLogger(__name__)
 
 
 def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    """The real client address behind trusted proxies (clinic.client_ip), so
+    patients behind one load balancer do not share a bucket."""
+    return client_ip(request) or "unknown"
 
 
 def _fail_open(default):
