@@ -9,6 +9,7 @@ Each case view looks the case up through the admin's ``get_queryset`` (which is
 import csv
 from collections import Counter
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import site as admin_site
 from django.core.exceptions import PermissionDenied
@@ -22,6 +23,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from clinic.models import AuditEntry, audit_record
+from clinic.templatetags.clinic_time import clinic_zone, clinic_zone_name
 
 from .admin.forms import AssignForm, MoveQueueForm, NoteForm, TransitionForm
 from .dashboard import WINDOW_DAYS, dashboard_for, duration_words, funnel_bars
@@ -196,8 +198,11 @@ EXPORT_COLUMNS = [
 def _cell(value) -> str:
     if value is None:
         return ""
+    if hasattr(value, "astimezone"):
+        # ISO 8601 in the clinic's zone, with its offset; the last column names the zone.
+        return value.astimezone(clinic_zone()).isoformat(timespec="minutes")
     if hasattr(value, "isoformat"):
-        return timezone.localtime(value).isoformat(timespec="minutes")
+        return value.isoformat()
     if isinstance(value, bool):
         return "yes" if value else "no"
     text = str(value)
@@ -249,12 +254,15 @@ def cases_export_csv(request, queryset) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     status_labels = dict(Status.choices)
 
+    # Appended last, so the columns before it keep their places for importers.
+    zone = f"{clinic_zone_name()} ({settings.INTAKE_CLINIC_TIME_ZONE})"
+
     def lines():
-        yield writer.writerow([name for name, _ in EXPORT_COLUMNS])
+        yield writer.writerow([name for name, _ in EXPORT_COLUMNS] + ["time_zone"])
         for r in rows:
             values = list(r[1:])
             values[2] = status_labels.get(values[2], values[2])
-            yield writer.writerow([_cell(v) for v in values])
+            yield writer.writerow([_cell(v) for v in values] + [zone])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(

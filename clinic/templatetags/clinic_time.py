@@ -4,7 +4,7 @@
 1 December 2026, 1:00 p.m. Central"; ``{{ moment|clinic_time:"staff" }}`` gives
 "2026-12-01 13:00 Central", and any ``date`` filter format works too
 (``{{ moment|clinic_time:"D j M H:i" }}`` gives "Tue 1 Dec 13:00 Central").
-``{% clinic_zone_name %}`` is the name alone, for column headings.
+``{% clinic_zone_name %}`` is the name alone, for headings.
 
 Python callers (the CSV export, admin columns) use ``format_clinic_time`` and
 ``clinic_zone_name`` from here, so there is one way to say a time.
@@ -50,7 +50,7 @@ def clinic_zone() -> ZoneInfo:
 
 
 def clinic_zone_name(moment: datetime | None = None) -> str:
-    """"Central" for America/Chicago; otherwise the zone's abbreviation at
+    """ "Central" for America/Chicago; otherwise the zone's abbreviation at
     ``moment`` (now if not given), e.g. "GMT" or "BST" for Europe/London."""
     name = ZONE_NAMES.get(settings.INTAKE_CLINIC_TIME_ZONE)
     if name is not None:
@@ -80,5 +80,8 @@ def clinic_time_filter(value, arg=None):
 
 
 @register.simple_tag(name="clinic_zone_name")
-def clinic_zone_name_tag():
-    return clinic_zone_name()
+def clinic_zone_name_tag(full=False):
+    """``{% clinic_zone_name %}`` gives "Central"; with ``full=True``,
+    "Central (America/Chicago)"."""
+    name = clinic_zone_name()
+    return f"{name} ({settings.INTAKE_CLINIC_TIME_ZONE})" if full else name

@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from clinic.models import AuditEntry, audit_record
+from clinic.templatetags.clinic_time import STAFF_FORMAT, format_clinic_time
 
 from .. import admin_views
 from ..choices import Diagnosis, RedFlag, Region, Treatment, TreatmentDuration
@@ -35,7 +36,7 @@ FIELDSETS = [
             "fields": (
                 ("reference", "kind", "status"),
                 ("queue", "assigned_to", "sla"),
-                ("created_at", "first_contact_at", "decided_at", "decision_reason"),
+                ("created_at_local", "first_contact_at_local", "decided_at_local", "decision_reason"),
                 "routing_reason",
                 ("is_duplicate", "duplicate_of"),
             )
@@ -78,7 +79,7 @@ FIELDSETS = [
     ),
     (
         "MRI",
-        {"fields": (("mri_status", "mri_received_at"), ("mri_taken_on", "mri_region"), "imaging_centre")},
+        {"fields": (("mri_status", "mri_received_at_local"), ("mri_taken_on", "mri_region"), "imaging_centre")},
     ),
     (
         "Source and consent",
@@ -86,7 +87,7 @@ FIELDSETS = [
             "fields": (
                 ("source", "source_page"),
                 ("consent_privacy", "consent_phone", "consent_text", "consent_email"),
-                ("consent_version", "consented_at"),
+                ("consent_version", "consented_at_local"),
             )
         },
     ),
@@ -99,6 +100,16 @@ READONLY_FIELDS = [
     for line in options["fields"]
     for name in (line if isinstance(line, tuple) else (line,))
 ]
+
+
+def _clinic_time_field(name: str, label: str):
+    """A read-only case-page field showing ``name`` in the clinic's zone, named."""
+
+    @admin.display(description=label, ordering=name)
+    def shown(self, obj):
+        return format_clinic_time(getattr(obj, name), STAFF_FORMAT) or self.get_empty_value_display()
+
+    return shown
 
 
 def _labels(values, vocabulary) -> str:
@@ -184,6 +195,13 @@ class ReviewRequestAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return READONLY_FIELDS
 
+    # --- Times, in the clinic's zone with its name ----------------------------
+    created_at_local = _clinic_time_field("created_at", "created at")
+    first_contact_at_local = _clinic_time_field("first_contact_at", "first contact at")
+    decided_at_local = _clinic_time_field("decided_at", "decided at")
+    mri_received_at_local = _clinic_time_field("mri_received_at", "MRI received at")
+    consented_at_local = _clinic_time_field("consented_at", "consented at")
+
     # --- List columns ---------------------------------------------------------
     @admin.display(description="patient", ordering="last_name")
     def patient(self, obj):
@@ -196,7 +214,7 @@ class ReviewRequestAdmin(admin.ModelAdmin):
     @admin.display(description="SLA", ordering="sla_due_at")
     def sla(self, obj):
         state = sla_state(obj)
-        title = f"due {timezone.localtime(obj.sla_due_at):%Y-%m-%d %H:%M}" if obj.sla_due_at else ""
+        title = f"due {format_clinic_time(obj.sla_due_at, STAFF_FORMAT)}" if obj.sla_due_at else ""
         return format_html(
             '<span class="sla-badge sla-{}" title="{}">{}</span>', state.replace("_", "-"), title, Sla.LABELS[state]
         )

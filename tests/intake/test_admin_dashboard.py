@@ -207,6 +207,7 @@ def test_search_by_reference_name_email_and_phone(client, staff):
 # --- CSV export ---------------------------------------------------------------------------
 EXPECTED_HEADER = [
     "reference", "created", "status", "queue", "assignee", "sla_due", "urgent", "mri_status", "mri_received", "source",
+    "time_zone",
 ]  # fmt: skip
 
 
