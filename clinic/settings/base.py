@@ -11,9 +11,10 @@ import environ
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
-
 env = environ.Env()
+# Everything a running site writes locally: the SQLite file, the embedded
+# broker, logs, mails. `make soak` points it at a folder of its own.
+VAR_DIR = Path(env("INTAKE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 # --- Core -------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -96,7 +97,7 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 # Persistent connections are worth ~4.7x on PostgreSQL (PERFORMANCE.md).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
 # A SELECT 1 before the first query of each request, so a persistent
@@ -252,8 +253,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": INTAKE_VISIBILITY_TIMEO
 
 
 def filesystem_broker_options(folder: Path) -> dict:
-    """Embedded broker for `make run`: messages are files under ``folder``.
-    0.02 s polling: submit -> routed ~30 ms p50 on SQLite (README, "Embedded broker")."""
+    """Embedded broker for `make run`: messages are files under ``folder``,
+    written atomically by clinic.broker (README, "Embedded broker")."""
     for sub in ("out", "control", "processed"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
@@ -269,6 +270,9 @@ def filesystem_broker_options(folder: Path) -> dict:
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
         Path(env("INTAKE_BROKER_DIR", default=str(VAR_DIR / "broker")))
+    # kombu's filesystem transport can hand a worker a half-written message
+    # and stop it; clinic.broker writes and claims messages atomically.
+    CELERY_BROKER_TRANSPORT = "clinic.broker:Transport"
     )
 CELERY_BROKER_POOL_LIMIT = 10
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -2,6 +2,7 @@
 CELERY_BROKER_URL are set (CI), SQLite and the embedded broker otherwise."""
 
 import os
+from pathlib import Path
 
 from .base import *  # noqa: F403  (settings modules extend the base by design)
 from .base import env
@@ -32,7 +33,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{RUN_ID}"}  # noqa: F405
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
-    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / f"broker-test-{RUN_ID}")  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(  # noqa: F405
+        Path(env("INTAKE_BROKER_DIR", default=str(VAR_DIR / f"broker-test-{RUN_ID}")))  # noqa: F405
+    )
 # Serve static files from the finders: tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
