@@ -14,11 +14,12 @@ from django.contrib import messages
 from django.contrib.admin import site as admin_site
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
@@ -33,6 +34,7 @@ from .routing import CaseFacts, decide
 from .services.errors import CaseConflict, ServiceError
 from .services.files import mri_file_open
 from .services.lifecycle import case_add_note, case_assign, case_move_queue, case_transition
+from .storage import FileIntegrityError, StorageUnavailable
 
 CONTENT_TYPES = {
     MriFile.FileType.PDF: ("application/pdf", "pdf"),
@@ -161,6 +163,20 @@ def case_note_view(request, model_admin, object_id):
 
 
 # --- MRI files ---------------------------------------------------------------
+def _file_error(request, case, text: str, *, status: int) -> HttpResponse:
+    """An error page, not a redirect: the case page's file links carry
+    ``download``, and a browser would save a redirected page as the "file".
+    The message also waits for the case page's next load."""
+    messages.error(request, text)
+    body = format_html(
+        '<!doctype html><html lang="en"><title>MRI file not served</title><h1>MRI file not served</h1>'
+        '<p role="alert">{}</p><p><a href="{}">Back to the case</a></p></html>',
+        text,
+        case_url(case) + "#mri-files",
+    )
+    return HttpResponse(body, status=status)
+
+
 def mri_file_download_view(request, model_admin, object_id, file_id):
     """Stream one decrypted MRI file to a permitted member of staff; each access
     is recorded (audit entry and timeline) by ``mri_file_open``."""
@@ -169,7 +185,15 @@ def mri_file_download_view(request, model_admin, object_id, file_id):
         raise PermissionDenied
     mri_file = get_object_or_404(MriFile, pk=file_id, case=case)
     content_type, ext = CONTENT_TYPES.get(mri_file.file_type, ("application/octet-stream", "bin"))
-    chunks = mri_file_open(mri_file=mri_file, user=request.user, request=request)
+    try:
+        # Checks the whole file before the first byte goes out (see mri_file_open).
+        chunks = mri_file_open(mri_file=mri_file, user=request.user, request=request)
+    except FileIntegrityError:
+        text = f"MRI file #{mri_file.pk} failed its integrity check and was not served. Supervisors have been alerted."
+        return _file_error(request, case, text, status=500)
+    except StorageUnavailable:
+        text = "The file storage is not answering. Please try again in a minute."
+        return _file_error(request, case, text, status=503)
     response = StreamingHttpResponse(chunks, content_type=content_type)
     # A neutral name: the patient's own file name may carry their name.
     response["Content-Disposition"] = content_disposition_header(

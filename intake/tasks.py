@@ -94,3 +94,30 @@ def purge_expired_cases():
     from .services.retention import cases_purge_expired
 
     return cases_purge_expired(dry_run=False)["purged"]
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=900)
+def delete_expired_draft_files():
+    """Delete MRI files of drafts that ended without a request (beat, hourly)."""
+    from .services.retention import draft_files_delete_expired
+
+    return draft_files_delete_expired(dry_run=False)["deleted"]
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=900)
+def clear_expired_sessions():
+    """Django's clearsessions: expired sessions (abandoned drafts with answers) leave the database."""
+    from django.core.management import call_command
+
+    call_command("clearsessions")
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+def alert_file_integrity(self, mri_file_id: int):
+    """Email supervisors that a stored MRI file failed its integrity check (once per file)."""
+    from .services.files import mri_file_integrity_notify
+
+    try:
+        return mri_file_integrity_notify(mri_file_id=mri_file_id)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries))

@@ -189,6 +189,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # MRI files, encrypted (intake.storage): INTAKE_PRIVATE_ROOT, or a bucket (end of this file).
+    "mri": {"BACKEND": "intake.storage.PrivateFileSystemStorage"},
 }
 # Public media (stretch illustrations). MRI files never live here.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
@@ -398,3 +400,54 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         }
     if env.bool("DJANGO_DB_PGBOUNCER", default=False):
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+
+# --- File storage (MRI and media) ---
+# Local folders by default. Naming a bucket moves MRI files (and, separately,
+# public media) to an S3-compatible bucket through django-storages, so every
+# web and worker machine stores, serves, purges, cleans up and re-keys the
+# same files. https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+# Credentials come from boto3's own chain: AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, or the machine's role. AWS_S3_ENDPOINT_URL names a
+# non-AWS service (MinIO, Ceph, R2, ...).
+AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)
+AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
+INTAKE_MRI_S3_BUCKET = env("INTAKE_MRI_S3_BUCKET", default="")
+INTAKE_MEDIA_S3_BUCKET = env("INTAKE_MEDIA_S3_BUCKET", default="")
+
+
+def mri_s3_storage(bucket: str, prefix: str = "mri") -> dict:
+    """STORAGES["mri"] in a bucket: private objects, no URLs (intake.storage.PrivateS3Storage)."""
+    return {"BACKEND": "intake.storage.PrivateS3Storage", "OPTIONS": {"bucket_name": bucket, "location": prefix}}
+
+
+if INTAKE_MRI_S3_BUCKET:
+    STORAGES["mri"] = mri_s3_storage(INTAKE_MRI_S3_BUCKET, env("INTAKE_MRI_S3_PREFIX", default="mri"))
+if INTAKE_MEDIA_S3_BUCKET:
+    # Public stretch illustrations: plain URLs (no signatures) that pages can
+    # cache, from a domain in front of the bucket if one is named. The pages'
+    # CSP allows images from there and nowhere else new.
+    _media_domain = env("INTAKE_MEDIA_S3_DOMAIN", default="")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": INTAKE_MEDIA_S3_BUCKET,
+            "location": env("INTAKE_MEDIA_S3_PREFIX", default="media"),
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "custom_domain": _media_domain or None,
+        },
+    }
+    if _media_domain:
+        _media_origin = f"https://{_media_domain}"
+    elif AWS_S3_ENDPOINT_URL:
+        _media_origin = AWS_S3_ENDPOINT_URL.rstrip("/")
+    else:
+        _media_origin = f"https://{INTAKE_MEDIA_S3_BUCKET}.s3.amazonaws.com"
+    SECURE_CSP["img-src"] = [*SECURE_CSP["img-src"], _media_origin]
+# Draft MRI files and expired sessions (abandoned drafts) are cleared hourly.
+CELERY_BEAT_SCHEDULE["delete-expired-draft-files"] = {
+    "task": "intake.tasks.delete_expired_draft_files",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["clear-expired-sessions"] = {"task": "intake.tasks.clear_expired_sessions", "schedule": 3600.0}

@@ -56,7 +56,7 @@ def test_valid_files_are_stored_encrypted(client, settings, upload_tmp, name, da
     [path] = files_on_disk(settings)
     raw = path.read_bytes()
     assert data[:64] not in raw  # unreadable at rest
-    assert b"".join(storage.iter_decrypted(f.stored_name)) == data
+    assert b"".join(storage.iter_decrypted(f.stored_name, sha256=f.sha256)) == data
     assert not str(path).startswith(str(settings.MEDIA_ROOT)) and not str(path).startswith(str(settings.STATIC_ROOT))
     assert list(upload_tmp.iterdir()) == []
 
@@ -161,7 +161,7 @@ def test_key_rotation_keeps_files_readable(settings):
     name, size, digest = storage.store_encrypted(ContentFile(corpus.PDF))
     settings.INTAKE_FILE_KEYS = [Fernet.generate_key().decode(), *settings.INTAKE_FILE_KEYS]
     before = storage.path_for(name).read_bytes()
-    storage.rotate_stored(name)
+    storage.rotate_stored(name, sha256=digest)
     assert storage.path_for(name).read_bytes() != before
     settings.INTAKE_FILE_KEYS = settings.INTAKE_FILE_KEYS[:1]  # the old key retired
-    assert b"".join(storage.iter_decrypted(name)) == corpus.PDF
+    assert b"".join(storage.iter_decrypted(name, sha256=digest)) == corpus.PDF
