@@ -59,10 +59,12 @@ def clinic_zone_name(moment: datetime | None = None) -> str:
 
 
 def format_clinic_time(moment: datetime | None, fmt: str = PATIENT_FORMAT) -> str:
-    """``moment`` in the clinic's zone, formatted, followed by the zone's name.
-    An empty string for None, so templates can chain ``|default``."""
+    """``moment`` in the clinic's zone, formatted (a ``date`` filter format, or
+    "patient" or "staff"), followed by the zone's name. An empty string for
+    None, so templates can chain ``|default``."""
     if moment is None or moment == "":
         return ""
+    fmt = NAMED_FORMATS.get(fmt, fmt)
     if timezone.is_naive(moment):
         # Naive datetimes are never stored (USE_TZ); treat one as the clinic's wall clock.
         local = moment.replace(tzinfo=clinic_zone())
@@ -74,7 +76,7 @@ def format_clinic_time(moment: datetime | None, fmt: str = PATIENT_FORMAT) -> st
 @register.filter(name="clinic_time")
 def clinic_time_filter(value, arg=None):
     try:
-        return format_clinic_time(value, NAMED_FORMATS.get(arg, arg) or PATIENT_FORMAT)
+        return format_clinic_time(value, arg or PATIENT_FORMAT)
     except (AttributeError, TypeError, ValueError):
         return ""  # as the date filter does with a value it cannot format
 
