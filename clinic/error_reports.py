@@ -21,6 +21,8 @@ So outside DEBUG:
 * ``PHISafeAdminEmailHandler`` replaces the status-link token in the subject.
 * ``PHISafeFormatter`` is the console formatter: tracebacks without exception
   messages, status-link tokens replaced.
+* ``RedactRequestPaths`` rewrites Django's request log records themselves (no
+  token, no query string), so no handler ever sees them.
 
 With DEBUG on (a developer's laptop) Django's full technical report is shown.
 """
@@ -59,8 +61,16 @@ SAFE_META = (
 )
 
 
+# A query string after a path, as in runserver's request lines.
+QUERY_STRING = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
+
+
 def redact_path(text: str) -> str:
     return STATUS_TOKEN.sub(REDACTED_TOKEN, text)
+
+
+def redact_request_line(text: str) -> str:
+    return QUERY_STRING.sub(r"\1", redact_path(text))
 
 
 def _reporting_is_safe() -> bool:
@@ -185,6 +195,19 @@ class PHISafeAdminEmailHandler(AdminEmailHandler):
 
     def format_subject(self, subject):
         return super().format_subject(redact_path(subject))
+
+
+class RedactRequestPaths(logging.Filter):
+    """On the ``django.request`` and ``django.server`` loggers: rewrite the
+    record's message without status-link tokens and query strings, for every
+    handler (a filter on a logger runs before any handler sees the record)."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        clean = redact_request_line(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
 
 
 class PHISafeFormatter(logging.Formatter):
