@@ -147,8 +147,6 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
 # Lock per real client address, not per load balancer (clinic.client_ip).
 AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_ip"
-# Lock per real client address, not per load balancer (clinic.client_ip).
-AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_ip"
 
 # --- Sessions and cookies ----------------------------------------------------
 # Patients' drafts live in the session (server side, in the database).
@@ -272,11 +270,11 @@ def filesystem_broker_options(folder: Path) -> dict:
 
 
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
-        Path(env("INTAKE_BROKER_DIR", default=str(VAR_DIR / "broker")))
     # kombu's filesystem transport can hand a worker a half-written message
     # and stop it; clinic.broker writes and claims messages atomically.
     CELERY_BROKER_TRANSPORT = "clinic.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
+        Path(env("INTAKE_BROKER_DIR", default=str(VAR_DIR / "broker")))
     )
 CELERY_BROKER_POOL_LIMIT = 10
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -376,6 +374,10 @@ DEFAULT_EXCEPTION_REPORTER = "clinic.error_reports.PHISafeExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "clinic.error_reports.PHISafeExceptionReporterFilter"
 LOGGING["formatters"]["plain"]["class"] = "clinic.error_reports.PHISafeFormatter"
 LOGGING.setdefault("filters", {})["require_debug_false"] = {"()": "django.utils.log.RequireDebugFalse"}
+# Django's request log lines name the path: no status-link token, no query string.
+LOGGING["filters"]["redact_request_paths"] = {"()": "clinic.error_reports.RedactRequestPaths"}
+for _logger in ("django.request", "django.server"):
+    LOGGING["loggers"][_logger]["filters"] = ["redact_request_paths"]
 LOGGING["handlers"]["mail_admins"] = {
     "level": "ERROR",
     "filters": ["require_debug_false"],
@@ -453,54 +455,3 @@ CELERY_BEAT_SCHEDULE["delete-expired-draft-files"] = {
     "schedule": 3600.0,
 }
 CELERY_BEAT_SCHEDULE["clear-expired-sessions"] = {"task": "intake.tasks.clear_expired_sessions", "schedule": 3600.0}
-
-# --- Operations: proxies, health checks, error reports ---
-# The real client address (clinic.client_ip). Name the proxies in front of the
-# app by network, by count, or both; a hop either names is trusted. Default:
-# none, so X-Forwarded-For is ignored and REMOTE_ADDR is the client.
-INTAKE_TRUSTED_PROXIES = env.list("INTAKE_TRUSTED_PROXIES", default=[])  # e.g. 10.0.0.0/8,fd00::/8
-INTAKE_TRUSTED_PROXY_COUNT = env.int("INTAKE_TRUSTED_PROXY_COUNT", default=0)
-
-# /readyz: seconds each of the database, the cache and the broker may take
-# (they are checked in parallel). clinic.health.
-INTAKE_READY_CHECK_TIMEOUT = env.float("INTAKE_READY_CHECK_TIMEOUT", default=1.0)
-
-# Error mails: to ADMINS, without patient data (clinic.error_reports).
-# https://docs.djangoproject.com/en/6.1/howto/error-reporting/
-ADMINS = env.list("DJANGO_ADMINS", default=[])  # e-mail addresses, comma-separated
-SERVER_EMAIL = env("DJANGO_SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
-EMAIL_SUBJECT_PREFIX = "[clinic] "
-DEFAULT_EXCEPTION_REPORTER = "clinic.error_reports.PHISafeExceptionReporter"
-DEFAULT_EXCEPTION_REPORTER_FILTER = "clinic.error_reports.PHISafeExceptionReporterFilter"
-LOGGING["formatters"]["plain"]["class"] = "clinic.error_reports.PHISafeFormatter"
-LOGGING.setdefault("filters", {})["require_debug_false"] = {"()": "django.utils.log.RequireDebugFalse"}
-# Django's request log lines name the path: no status-link token, no query string.
-LOGGING["filters"]["redact_request_paths"] = {"()": "clinic.error_reports.RedactRequestPaths"}
-for _logger in ("django.request", "django.server"):
-    LOGGING["loggers"][_logger]["filters"] = ["redact_request_paths"]
-LOGGING["handlers"]["mail_admins"] = {
-    "level": "ERROR",
-    "filters": ["require_debug_false"],
-    "class": "clinic.error_reports.PHISafeAdminEmailHandler",
-}
-# Replaces Django's default "django" logger (console only under DEBUG, and
-# its own mail handler); records still propagate to the root console handler.
-LOGGING["loggers"]["django"] = {"handlers": ["mail_admins"], "level": "INFO"}
-
-# PostgreSQL connection pooling. Each web or worker process holds one
-# connection (CONN_MAX_AGE); many processes on many machines need a pooler:
-# https://docs.djangoproject.com/en/6.1/ref/databases/#connection-pool
-# DJANGO_DB_POOL=true: Django's psycopg pool in each process (CONN_MAX_AGE
-# must then be 0). DJANGO_DB_PGBOUNCER=true: behind PgBouncer in transaction
-# mode, where server-side cursors do not survive between transactions.
-# https://docs.djangoproject.com/en/6.1/ref/databases/#transaction-pooling-server-side-cursors
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    if env.bool("DJANGO_DB_POOL", default=False):
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env.int("DJANGO_DB_POOL_MIN_SIZE", default=1),
-            "max_size": env.int("DJANGO_DB_POOL_MAX_SIZE", default=4),
-            "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=10.0),
-        }
-    if env.bool("DJANGO_DB_PGBOUNCER", default=False):
-        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
