@@ -1,11 +1,17 @@
 """The Celery application, configured from Django settings (CELERY_ namespace)."""
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import task_prerun, worker_ready
 from kombu import Exchange, Queue
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.local")
+# Like cookiecutter-django: a process that does not say which settings it
+# wants gets production's, which refuse to start without their environment.
+# `make run`, manage.py and the tests name theirs.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.production")
+log = logging.getLogger(__name__)
 
 app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -30,6 +36,35 @@ def _configure_db_reuse(sender, **kwargs):
     from django.conf import settings
 
     sender.conf["CELERY_DB_REUSE_MAX"] = settings.INTAKE_CELERY_DB_REUSE_MAX
+
+
+@task_prerun.connect
+def _replace_broken_db_connections(sender=None, **kwargs):
+    """Give each task a working database connection, still reused between tasks.
+
+    With connection reuse on, Celery's fix-up never checks the connection it
+    keeps, and tasks run outside Django's request cycle, which is where Django
+    normally does (close_old_connections). After a PostgreSQL restart the kept
+    connection is dead and every task failed until the worker was restarted.
+    This does what a request does: close a connection that errored or outlived
+    CONN_MAX_AGE, and (CONN_HEALTH_CHECKS) ping the kept one before the task's
+    first query, reconnecting if the ping fails. One round trip per task.
+    """
+    from django.db import close_old_connections, connections
+
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    if any(c.in_atomic_block for c in connections.all(initialized_only=True)):
+        return  # never inside a caller's transaction (a task run inline)
+    close_old_connections()
+
+
+@worker_ready.connect
+def _check_clock(sender=None, **kwargs):
+    """Refuse to trust a worker whose clock disagrees with the database's."""
+    from intake.clock import check_skew
+
+    check_skew()
 
 
 app.autodiscover_tasks()

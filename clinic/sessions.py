@@ -18,12 +18,20 @@ from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.db import connections, router
 from django.utils import timezone
 
+from clinic.dbretry import call_once_more_on_db_blip
+
 
 class SessionStore(DBStore):
+    """Loads and saves survive one dropped connection (a database restart):
+    both are idempotent, so each is tried once more on a fresh connection."""
+
     def _db(self):
         return connections[router.db_for_write(self.model)]
 
     def _get_session_from_db(self):
+        return call_once_more_on_db_blip(self._load_row)
+
+    def _load_row(self):
         table = self.model._meta.db_table
         with self._db().cursor() as cursor:
             cursor.execute(
@@ -37,6 +45,9 @@ class SessionStore(DBStore):
         return SimpleNamespace(session_data=row[0])
 
     def save(self, must_create=False):
+        return call_once_more_on_db_blip(self._save, must_create=must_create)
+
+    def _save(self, must_create=False):
         if self.session_key is None or must_create:
             return super().save(must_create=must_create)
         obj = self.create_model_instance(self._get_session(no_load=False))

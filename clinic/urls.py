@@ -10,6 +10,9 @@ admin.site.site_header = f"{settings.INTAKE_CLINIC_NAME}: staff"
 admin.site.site_title = "Clinic staff"
 admin.site.index_title = "Triage"
 
+# Database blips and a full disk answer 503 "nothing was lost" (clinic.dbretry).
+handler500 = "clinic.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("privacy/", views.privacy, name="privacy"),

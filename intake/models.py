@@ -106,6 +106,9 @@ class ReviewRequest(models.Model):
     """A patient's request for an MRI review (or an urgent call-back): the case."""
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    # One per patient draft (or urgent call-back form): resending the final
+    # step after a failure finds this case instead of creating a second one.
+    submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     kind = models.CharField(max_length=20, choices=choices.Kind.choices, default=choices.Kind.REVIEW)
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.SUBMITTED)
     # Bumped by every write through the services: optimistic concurrency.
@@ -310,6 +313,9 @@ class Notification(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
+        # Claimed by a sender and committed before the mail is handed over:
+        # a crash after this point can lose the email but never send it twice.
+        SENDING = "sending", "Sending (unconfirmed)"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
@@ -323,6 +329,7 @@ class Notification(models.Model):
     duplicate_requests = models.PositiveIntegerField(default=0, help_text="Times it was asked for again.")
     created_at = models.DateTimeField(default=timezone.now)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -357,3 +364,23 @@ class MriFile(models.Model):
 
     def __str__(self):
         return f"{self.get_file_type_display()} ({self.size} bytes)"
+
+
+class SystemAlert(models.Model):
+    """A problem on the clinic's side that staff must hear about once, not per
+    patient it affects (a full MRI disk, say). ``key`` names the problem and
+    its period; the unique constraint makes "once" hold across processes."""
+
+    key = models.CharField(max_length=120, unique=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(help_text="What happened and what to do. Never health data.")
+    occurrences = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.subject

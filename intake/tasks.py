@@ -7,14 +7,12 @@ the work is already done.
 
 import logging
 import random
-from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import F, Q
-from django.utils import timezone
+from django.db.models import F
 
-from .models import Notification, Outbox
+from .models import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -44,42 +42,26 @@ def route_case(self, case_id: int):
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)
-def send_notification(self, notification_id: int):
-    from .services.notifications import notification_send
+def send_notification(self, notification_id: int, delivered: bool = False):
+    from .services.notifications import DeliveredButUnmarked, notification_send
 
     try:
-        return notification_send(notification_id=notification_id)
+        return notification_send(notification_id=notification_id, delivered=delivered)
+    except DeliveredButUnmarked as exc:
+        # Sent: from now on only the mark is retried, never the email.
+        raise self.retry(
+            args=(notification_id,), kwargs={"delivered": True}, exc=exc, countdown=backoff(self.request.retries)
+        )
     except Exception as exc:
-        Notification.objects.filter(pk=notification_id).update(attempts=F("attempts") + 1)
         raise self.retry(exc=exc, countdown=backoff(self.request.retries))
 
 
 @shared_task(acks_late=True)
 def sweep_outbox():
-    """Re-enqueue routing still pending after INTAKE_OUTBOX_SWEEP_AFTER_SECONDS,
-    and notifications that never went out (broker down at commit time)."""
-    from .services.dispatch import enqueue_now
+    """Re-enqueue what the broker never delivered (services.dispatch.outbox_sweep)."""
+    from .services.dispatch import outbox_sweep
 
-    now = timezone.now()
-    cutoff = now - timedelta(seconds=settings.INTAKE_OUTBOX_SWEEP_AFTER_SECONDS)
-    stale = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)
-    rows = list(
-        Outbox.objects.filter(stale, state=Outbox.State.PENDING, created_at__lt=cutoff)
-        .select_related("case")
-        .only("pk", "case_id", "case__is_urgent")[:500]
-    )
-    sent = 0
-    for box in rows:
-        if enqueue_now(route_case, box.case_id, urgent=box.case.is_urgent):
-            Outbox.objects.filter(pk=box.pk).update(enqueued_at=now, enqueue_count=F("enqueue_count") + 1)
-            sent += 1
-    pending = Notification.objects.filter(stale, state=Notification.State.PENDING, created_at__lt=cutoff)
-    for n in pending.only("pk", "kind")[:500]:
-        if enqueue_now(send_notification, n.pk, urgent=n.kind == Notification.Kind.STAFF_URGENT):
-            Notification.objects.filter(pk=n.pk).update(enqueued_at=now)
-    if rows:
-        log.info("outbox sweep: %s of %s pending cases re-enqueued", sent, len(rows))
-    return sent
+    return outbox_sweep()
 
 
 @shared_task(acks_late=True)
@@ -94,6 +76,13 @@ def purge_expired_cases():
     from .services.retention import cases_purge_expired
 
     return cases_purge_expired(dry_run=False)["purged"]
+
+
+@shared_task(acks_late=True)
+def send_system_alert(alert_id: int):
+    from .services.alerts import system_alert_send
+
+    return system_alert_send(alert_id=alert_id)
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=900)

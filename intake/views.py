@@ -13,15 +13,20 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.dbretry import retry_once_on_db_blip
 
 from . import choices
 from .forms import STEP_FORMS, STEP_NAMES, StatusCheckForm, UploadForm, UrgentCallbackForm
 from .models import MriFile
 from .ratelimit import clear_failures, client_address, failures, limit_exceeded, record_failure, too_many
 from .selectors import TokenExpired, TokenInvalid, case_for_token, patient_stage, promised_by, status_link
+from .services.alerts import storage_failure_alert
 from .services.files import mri_file_add, mri_file_remove_from_draft
-from .services.submission import review_request_submit
+from .services.submission import case_for_submission, review_request_submit
+from .storage import StorageUnavailable
 from .uploads import UploadRejected
 
 SESSION_KEY = "intake_draft"
@@ -131,6 +136,7 @@ def _safe_source_page(path: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@retry_once_on_db_blip
 def step(request, name="safety"):
     if name not in STEP_FORMS:
         raise Http404
@@ -166,6 +172,9 @@ def step(request, name="safety"):
 
     if name == "safety" and form.red_flags():
         request.session["intake_red_flags"] = form.red_flags()
+        # Named now, saved with this response: a call-back resent after an
+        # error page is found by it (see urgent()).
+        request.session.setdefault("intake_urgent_key", secrets.token_hex(16))
         return redirect("intake:urgent")
     if name != STEP_NAMES[-1]:
         return redirect(_step_url(STEP_NAMES[STEP_NAMES.index(name) + 1]))
@@ -176,6 +185,10 @@ def _submit(request, draft, consent_form):
     if consent_form.is_bot() or time.time() - draft["started"] < settings.INTAKE_MIN_FILL_SECONDS:
         request.session.pop(SESSION_KEY, None)
         return redirect("intake:thanks")
+    # Sent before? (An error page after the case was saved, then "send" again.)
+    # Then this is the same request: show its confirmation, make nothing new.
+    if (case := case_for_submission(draft["key"])) is not None:
+        return _submitted(request, case)
     if limit_exceeded("submit", client_address(request), settings.INTAKE_SUBMIT_LIMIT_PER_HOUR):
         return too_many(request, "requests")
     # The step view saw every earlier step complete before it got here.
@@ -195,9 +208,14 @@ def _submit(request, draft, consent_form):
     case = review_request_submit(
         answers=answers,
         draft_key=draft["key"],
+        submission_key=draft["key"],
         ip=client_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
+    return _submitted(request, case)
+
+
+def _submitted(request, case):
     request.session.pop(SESSION_KEY, None)
     request.session["intake_submitted"] = case.pk
     return redirect("intake:submitted")
@@ -233,6 +251,11 @@ def urgent(request):
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data.get("website"):
             return redirect("intake:thanks")
+        # One key per call-back form, as for the request's draft: a resend
+        # after an error page returns the call-back already booked.
+        key = request.session.setdefault("intake_urgent_key", secrets.token_hex(16))
+        if (case := case_for_submission(key)) is not None:
+            return _urgent_done(request, case, emergency)
         if limit_exceeded("submit", client_address(request), settings.INTAKE_SUBMIT_LIMIT_PER_HOUR):
             return too_many(request, "requests")
         answers = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "phone", "consent_phone")}
@@ -240,18 +263,23 @@ def urgent(request):
         case = review_request_submit(
             answers=answers,
             kind=choices.Kind.URGENT_CALLBACK,
+            submission_key=key,
             ip=client_address(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
-        request.session.pop("intake_red_flags", None)
-        request.session.pop(SESSION_KEY, None)
-        return render(request, "intake/urgent_done.html", {"case": case, "emergency": emergency})
+        return _urgent_done(request, case, emergency)
     ctx = {
         "form": form,
         "flags": [choices.RedFlag(f).label for f in flags if f in choices.RedFlag.values],
         "emergency": emergency,
     }
     return render(request, "intake/urgent.html", ctx)
+
+
+def _urgent_done(request, case, emergency):
+    for key in ("intake_red_flags", "intake_urgent_key", SESSION_KEY):
+        request.session.pop(key, None)
+    return render(request, "intake/urgent_done.html", {"case": case, "emergency": emergency})
 
 
 # --- Uploads -----------------------------------------------------------------
@@ -277,14 +305,19 @@ def upload(request):
         results = [(None, None, f"This upload is too large; each file can be at most {limit_mb} MB.")]
     else:
         results = []
-        files = request.FILES.getlist("file")
-        if not files:
-            results.append((None, None, "Please choose a file to upload."))
-        for uploaded in files:
-            try:
-                results.append((uploaded.name, mri_file_add(uploaded=uploaded, draft_key=draft["key"]), None))
-            except UploadRejected as exc:
-                results.append((uploaded.name, None, str(exc)))
+        try:
+            files = request.FILES.getlist("file")
+            if getattr(request, "upload_storage_error", None) is not None:
+                raise StorageUnavailable("upload temporary file") from request.upload_storage_error
+            if not files:
+                results.append((None, None, "Please choose a file to upload."))
+            for uploaded in files:
+                try:
+                    results.append((uploaded.name, mri_file_add(uploaded=uploaded, draft_key=draft["key"]), None))
+                except UploadRejected as exc:
+                    results.append((uploaded.name, None, str(exc)))
+        except (StorageUnavailable, OSError) as exc:
+            return _storage_failed(request, exc)
     if _wants_json(request):
         name, f, error = results[0]
         if error:
@@ -296,6 +329,30 @@ def upload(request):
             messages.error(request, f"{name}: {error}" if name else error)
         else:
             messages.success(request, f"{f.original_name} was uploaded.")
+    return redirect(reverse("intake:step", args=["mri"]) + "#files")
+
+
+def _storage_failed(request, exc):
+    """Our disk or bucket failed, not the patient's file: say so, offer the
+    other way, and tell staff once (not once per patient)."""
+    storage_failure_alert(exc)
+    message = _(
+        "We could not save your file because of a problem on our side, not with your file. "
+        "Nothing was kept. You can try again later, or choose \u201cMy imaging centre will send it\u201d "
+        "and continue: we will get the images from them."
+    )
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "ok": False,
+                "error": message,
+                "offer_centre_sends": True,
+                "centre_sends_label": _("My imaging centre will send it"),
+                "retry_label": _("Try again"),
+            },
+            status=503,
+        )
+    messages.error(request, message)
     return redirect(reverse("intake:step", args=["mri"]) + "#files")
 
 

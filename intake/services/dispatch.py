@@ -5,8 +5,13 @@ or the pending notification) and a periodic sweep enqueues it later.
 """
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
+
+from .. import clock
 
 log = logging.getLogger(__name__)
 
@@ -22,3 +27,68 @@ def enqueue_now(task, *args, urgent: bool = False) -> bool:
     except Exception as exc:  # broker down or misconfigured: the sweeper will retry
         log.warning("enqueue of %s%r deferred to the sweeper: %s: %s", task.name, args, type(exc).__name__, exc)
         return False
+
+
+# A notification claimed this long ago and never marked sent: its sender died
+# between the claim and the hand-over to the mail server (or right after it).
+STUCK_SENDING_AFTER = timedelta(minutes=10)
+
+
+def outbox_sweep(now=None) -> int:
+    """Re-enqueue routing still pending after INTAKE_OUTBOX_SWEEP_AFTER_SECONDS,
+    notifications and alerts that never went out (broker down at commit time),
+    and report notifications whose send is unconfirmed. Returns the number of
+    cases re-enqueued."""
+    from ..models import Notification, Outbox, SystemAlert
+    from ..tasks import route_case, send_notification, send_system_alert
+
+    now = now or clock.now()
+    cutoff = now - timedelta(seconds=settings.INTAKE_OUTBOX_SWEEP_AFTER_SECONDS)
+    stale = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)
+    rows = list(
+        Outbox.objects.filter(stale, state=Outbox.State.PENDING, created_at__lt=cutoff)
+        .select_related("case")
+        .only("pk", "case_id", "case__is_urgent")[:500]
+    )
+    sent = 0
+    for box in rows:
+        if enqueue_now(route_case, box.case_id, urgent=box.case.is_urgent):
+            Outbox.objects.filter(pk=box.pk).update(enqueued_at=now, enqueue_count=F("enqueue_count") + 1)
+            sent += 1
+    pending = Notification.objects.filter(stale, state=Notification.State.PENDING, created_at__lt=cutoff)
+    for n in pending.only("pk", "kind")[:500]:
+        if enqueue_now(send_notification, n.pk, urgent=n.kind == Notification.Kind.STAFF_URGENT):
+            Notification.objects.filter(pk=n.pk).update(enqueued_at=now)
+    for alert_id in SystemAlert.objects.filter(sent_at__isnull=True, created_at__lt=cutoff).values_list(
+        "pk", flat=True
+    )[:50]:
+        enqueue_now(send_system_alert, alert_id, urgent=True)
+    _report_unconfirmed_notifications(now)
+    if rows:
+        log.info("outbox sweep: %s of %s pending cases re-enqueued", sent, len(rows))
+    return sent
+
+
+def _report_unconfirmed_notifications(now) -> int:
+    """Never resend a notification whose send is unconfirmed (it may have gone
+    out: at most once); mark it failed and tell staff once a day instead."""
+    from ..models import Notification
+    from .alerts import system_alert_raise
+
+    stuck = Notification.objects.filter(state=Notification.State.SENDING, claimed_at__lt=now - STUCK_SENDING_AFTER)
+    ids = list(stuck.values_list("pk", flat=True)[:500])
+    if not ids:
+        return 0
+    Notification.objects.filter(pk__in=ids, state=Notification.State.SENDING).update(state=Notification.State.FAILED)
+    system_alert_raise(
+        key=f"notifications-unconfirmed:{now:%Y%m%d}",
+        subject="Some emails may not have been sent",
+        body=(
+            f"{len(ids)} notification(s) were handed to a sender that stopped before confirming the send "
+            "(a worker killed or the database lost at that moment). They may or may not have reached the "
+            "recipient, so they are not sent again automatically. In the admin, filter notifications by "
+            "state 'Failed' and contact those patients or staff another way if needed."
+        ),
+    )
+    log.error("%s notification(s) with an unconfirmed send marked failed", len(ids))
+    return len(ids)

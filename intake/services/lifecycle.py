@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from clinic.models import AuditEntry, audit_record
 
-from .. import sla
+from .. import clock, sla
 from ..lifecycle import DECISIONS, PATIENT_NOTIFIED, SETTLED, WAITING, Status, can_transition
 from ..models import CaseEvent, ReviewRequest
 from .errors import CaseConflict, IllegalTransition, ServiceError
@@ -74,7 +74,7 @@ def case_transition(
     note: str = "",
 ) -> ReviewRequest:
     """Move a case to ``to_status`` if the transitions table allows it."""
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         case = _lock(case_id, expected_version)
         old = case.status
@@ -125,7 +125,7 @@ def case_assign(*, case_id: int, user, actor=None, expected_version: int | None 
         if case.assigned_to_id == (user.pk if user else None):
             return case
         case.assigned_to = user
-        case.assigned_at = timezone.now() if user else None
+        case.assigned_at = clock.now() if user else None
         _save(case)
         CaseEvent.objects.create(
             case=case,
@@ -151,7 +151,7 @@ def case_move_queue(*, case_id: int, queue, actor=None, expected_version: int | 
         old = case.queue
         case.queue = queue
         case.is_urgent = case.is_urgent or queue.is_urgent
-        case.sla_due_at = sla_due(queue, timezone.now())
+        case.sla_due_at = sla_due(queue, clock.now())
         case.escalated_at = None
         case.assigned_to = None
         CaseEvent.objects.create(
@@ -180,7 +180,7 @@ def case_add_note(*, case_id: int, actor, body: str) -> CaseEvent:
 
 def cases_escalate_overdue(now=None) -> int:
     """Flag cases past their SLA and tell supervisors, once per breach."""
-    now = now or timezone.now()
+    now = now or clock.now()
     count = 0
     ids = list(
         ReviewRequest.objects.overdue(now)

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
+from .. import clock
 from ..models import Notification, ReviewRequest
 from .dispatch import enqueue_on_commit
 
@@ -106,11 +106,30 @@ SUBJECTS = {
 }
 
 
-def notification_send(*, notification_id: int) -> bool:
-    """Deliver one notification at most once. Returns True if this call sent it.
+class DeliveredButUnmarked(Exception):
+    """The mail server took the message but the "sent" mark could not be
+    written (the database went away). The caller retries with ``delivered``."""
 
-    The row lock serialises concurrent runs: the second waits, then sees 'sent'.
+
+def notification_send(*, notification_id: int, delivered: bool = False) -> bool:
+    """Deliver one notification AT MOST ONCE. Returns True if this call sent it.
+
+    The order is: claim, commit, send, mark. The claim (state ``sending``) is
+    committed before the message is handed to the mail server, so a crash or
+    a database restart after the hand-over can never lead to a second send:
+    the row is no longer ``pending`` and nothing retries it. The price is the
+    other way round: a process killed between the claim and the hand-over
+    leaves the row ``sending`` with no email sent; the outbox sweeper reports
+    such rows to staff (sweep_stuck_notifications) instead of guessing.
+
+    If the mail server refuses or cannot be reached, nothing was handed over:
+    the claim is given back and the task retries. If the hand-over worked but
+    the mark cannot be written, ``DeliveredButUnmarked`` is raised and the task
+    retries with ``delivered=True``, which only writes the mark.
     """
+    if delivered:
+        _mark_sent(notification_id)
+        return False
     with transaction.atomic():
         n = (
             Notification.objects.select_for_update(of=("self",))
@@ -118,15 +137,31 @@ def notification_send(*, notification_id: int) -> bool:
             .filter(pk=notification_id)
             .first()
         )
-        if n is None or n.state == Notification.State.SENT:
+        if n is None or n.state != Notification.State.PENDING:
             return False
-        n.attempts += 1
         ctx = _context(n)
         subject = SUBJECTS[n.kind].format(**ctx)
         body = render_to_string(f"emails/{n.kind}.txt", ctx)
+        n.state = Notification.State.SENDING
+        n.attempts += 1
+        n.claimed_at = clock.now()
+        n.save(update_fields=["state", "attempts", "claimed_at"])
+    try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [n.recipient])
-        n.state = Notification.State.SENT
-        n.sent_at = timezone.now()
-        n.save(update_fields=["state", "sent_at", "attempts"])
+    except Exception:
+        Notification.objects.filter(pk=n.pk, state=Notification.State.SENDING).update(
+            state=Notification.State.PENDING, claimed_at=None
+        )
+        raise
+    try:
+        _mark_sent(n.pk)
+    except Exception as exc:
+        raise DeliveredButUnmarked(f"notification {n.pk} sent; its mark is not yet written") from exc
     log.info("notification %s sent (%s)", n.pk, n.kind)
     return True
+
+
+def _mark_sent(notification_id: int) -> None:
+    Notification.objects.filter(pk=notification_id).exclude(state=Notification.State.SENT).update(
+        state=Notification.State.SENT, sent_at=clock.now()
+    )

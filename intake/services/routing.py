@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from .. import sla
+from .. import clock, sla
 from ..lifecycle import OPEN, Status
 from ..models import CaseEvent, Outbox, QueueMembership, ReviewRequest, RoutingRule
 from ..routing import CaseFacts, decide
@@ -44,7 +44,7 @@ def case_auto_assign(*, case: ReviewRequest, now=None, events: list | None = Non
     the queue's active memberships (with users), ranked, so the caller can
     notify them without asking the database again.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     pending = [] if events is None else events
     # Lock the queue's memberships before counting: two routings into one
     # queue at once must not both see the same "fewest open cases". Lock
@@ -87,7 +87,7 @@ ROUTING_WRITES = [
 def case_route(*, case_id: int, now=None) -> bool:
     """Route one case. Safe to run twice or concurrently: returns False when
     the case was already routed (or no longer exists)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         # Lock the case first, always: every writer takes the case row before
         # anything else, so two routings of one case serialise here.

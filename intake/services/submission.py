@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .. import clock
 from ..lifecycle import OPEN
 from ..models import CaseEvent, MriFile, Outbox, ReviewRequest, new_reference
 from .dispatch import enqueue_on_commit
@@ -50,31 +51,59 @@ def find_duplicate(case: ReviewRequest):
 
 
 def review_request_submit(
-    *, answers: dict, kind: str = "review", draft_key: str = "", ip: str | None = None, user_agent: str = ""
+    *,
+    answers: dict,
+    kind: str = "review",
+    draft_key: str = "",
+    submission_key: str = "",
+    ip: str | None = None,
+    user_agent: str = "",
 ) -> ReviewRequest:
     """Save the case, its first event, its outbox row and the patient's
-    confirmation in one transaction; routing is enqueued after commit."""
+    confirmation in one transaction; routing is enqueued after commit.
+
+    ``submission_key`` names the patient's draft: sending the same draft again
+    (a resend after an error page, a double click, a retried request) returns
+    the case it already made, whoever wins a race between the two.
+    """
+    if submission_key and (existing := case_for_submission(submission_key)) is not None:
+        return existing
     # A reference is random (30^6 values); the unique constraint catches the
     # rare clash, and the whole transaction is simply tried again with a new one.
     for attempt in range(5):
         reference = new_reference()
         try:
             return _submit_once(
-                reference, answers=answers, kind=kind, draft_key=draft_key, ip=ip, user_agent=user_agent
+                reference,
+                answers=answers,
+                kind=kind,
+                draft_key=draft_key,
+                submission_key=submission_key,
+                ip=ip,
+                user_agent=user_agent,
             )
         except IntegrityError:
+            if submission_key and (existing := case_for_submission(submission_key)) is not None:
+                return existing  # the same draft, sent twice at once: the other one won
             if attempt == 4 or not ReviewRequest.objects.filter(reference=reference).exists():
                 raise
     raise AssertionError("unreachable")
 
 
-def _submit_once(reference, *, answers, kind, draft_key, ip, user_agent):
+def case_for_submission(submission_key: str) -> ReviewRequest | None:
+    """The case a draft (or call-back form) already became, if any."""
+    return ReviewRequest.objects.filter(submission_key=submission_key).first() if submission_key else None
+
+
+def _submit_once(reference, *, answers, kind, draft_key, submission_key, ip, user_agent):
     from ..tasks import route_case
 
-    now = timezone.now()
+    now = clock.now()
     values = {k: v for k, v in answers.items() if k in CASE_FIELDS}
     with transaction.atomic():
-        case = ReviewRequest(reference=reference, kind=kind, created_at=now, **values)
+        case = ReviewRequest(
+            reference=reference, kind=kind, created_at=now, submission_key=submission_key or None, **values
+        )
         case.is_urgent = bool(case.red_flags)
         case.consent_version = settings.INTAKE_CONSENT_VERSION
         case.consented_at = now
@@ -84,7 +113,7 @@ def _submit_once(reference, *, answers, kind, draft_key, ip, user_agent):
         if dup is not None:
             case.is_duplicate = True
             case.duplicate_of = dup
-        case.full_clean(exclude=["reference"])
+        case.full_clean(exclude=["reference", "submission_key"])  # both: the constraint decides
         case.save()
         CaseEvent.objects.create(
             case=case, kind=CaseEvent.Kind.SUBMITTED, to_status=case.status, summary="Request received"

@@ -313,7 +313,8 @@ def test_sla_escalation_with_a_frozen_clock_and_the_pause(seeded):
 
 
 class _frozen:
-    """Freeze django.utils.timezone.now for the services (the machine's clock is left alone)."""
+    """Freeze the services' clock (intake.clock, the database's) and Django's
+    timezone.now; the machine's clock is left alone."""
 
     def __init__(self, moment):
         self.moment = moment
@@ -321,8 +322,13 @@ class _frozen:
     def __enter__(self):
         from unittest import mock
 
-        self.patch = mock.patch("django.utils.timezone.now", return_value=self.moment)
-        self.patch.start()
+        self.patches = [
+            mock.patch("django.utils.timezone.now", return_value=self.moment),
+            mock.patch("intake.clock.now", return_value=self.moment),
+        ]
+        for p in self.patches:
+            p.start()
 
     def __exit__(self, *exc):
-        self.patch.stop()
+        for p in self.patches:
+            p.stop()
