@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
 from django.conf import settings
 
 
@@ -35,6 +34,8 @@ def _tz():
 def _public_holidays(country: str, subdivision: str, year: int) -> frozenset[date]:
     if not country:
         return frozenset()
+    import holidays  # ~60 ms to import; only processes that compute an SLA pay it
+
     return frozenset(holidays.country_holidays(country, subdiv=subdivision or None, years=year))
 
 
