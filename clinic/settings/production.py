@@ -1,28 +1,61 @@
 """Production: PostgreSQL and Redis (or RabbitMQ) from the environment.
 
-Secrets have no default: a missing DJANGO_SECRET_KEY or DJANGO_ALLOWED_HOSTS
-stops start-up (https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/).
+The default for wsgi.py, asgi.py and the Celery app (cookiecutter-django's
+habit): a process started without a settings module gets these, and these
+refuse to start, naming every missing variable at once, rather than fall back
+to a development default (SQLite, the embedded broker, a committed key).
+https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/
 """
+
+import os
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403  (settings modules extend the base by design)
 from .base import env
 
+REQUIRED = {
+    "DJANGO_SECRET_KEY": "a random value of 50 characters or more",
+    "DJANGO_ALLOWED_HOSTS": "the site's host names, comma-separated",
+    "DATABASE_URL": "PostgreSQL, e.g. postgres://clinic:password@db:5432/clinic",
+    "CELERY_BROKER_URL": "Redis or RabbitMQ, e.g. redis://redis:6379/0",
+    "CACHE_URL": "Redis for rate limits, e.g. redis://redis:6379/1",
+    "INTAKE_SITE_URL": "the public https:// address, e.g. https://mri.example-clinic.org",
+    "INTAKE_FILE_KEYS": "one or more Fernet keys for MRI files, newest first",
+    "EMAIL_URL": "the mail relay, e.g. smtp+tls://user:password@smtp.example:587",
+}
+
+
+def _problems() -> list[str]:
+    missing = [name for name in REQUIRED if not os.environ.get(name, "").strip()]
+    problems = [f"{name} is not set: {REQUIRED[name]}." for name in missing]
+    key = os.environ.get("DJANGO_SECRET_KEY", "")
+    if key and len(key) < 50:
+        problems.append("DJANGO_SECRET_KEY is too short: use a random value of 50 characters or more.")
+    site = os.environ.get("INTAKE_SITE_URL", "")
+    if site and not site.startswith("https://"):
+        problems.append(f"INTAKE_SITE_URL must start with https:// (emails carry private status links): {site!r}.")
+    db = os.environ.get("DATABASE_URL", "")
+    if db.startswith("sqlite"):
+        problems.append("DATABASE_URL names SQLite: production runs on PostgreSQL (several processes and machines).")
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if broker.startswith(("filesystem", "memory")):
+        problems.append("CELERY_BROKER_URL names an embedded broker: production uses Redis or RabbitMQ.")
+    return problems
+
+
+if problems := _problems():
+    raise ImproperlyConfigured(
+        "The production settings (clinic.settings.production) cannot start:\n  - "
+        + "\n  - ".join(problems)
+        + "\nSet these environment variables, or run locally with DJANGO_SETTINGS_MODULE=clinic.settings.local."
+    )
+
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
-if not SECRET_KEY or len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a random value of 50 characters or more.")
-if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the site's host names.")
 INTAKE_FILE_KEYS = env.list("INTAKE_FILE_KEYS")
-if not INTAKE_FILE_KEYS:
-    raise ImproperlyConfigured("INTAKE_FILE_KEYS must hold at least one Fernet key for MRI files.")
-
-# Email must be configured: notifications are part of the service.
-if not env("EMAIL_URL", default=""):
-    raise ImproperlyConfigured("EMAIL_URL must name the mail relay, e.g. smtp+tls://user:password@host:587.")
+INTAKE_SITE_URL = env("INTAKE_SITE_URL").rstrip("/")
 
 # https://docs.djangoproject.com/en/6.1/ref/middleware/#http-strict-transport-security
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
@@ -39,4 +72,4 @@ CSRF_COOKIE_NAME = "__Host-csrftoken"
 # Staff must pass a second factor (TOTP) for the admin in production.
 INTAKE_REQUIRE_OTP = True
 
-CACHES = {"default": env.cache("CACHE_URL", default="redis://127.0.0.1:6379/1")}
+CACHES = {"default": env.cache("CACHE_URL")}

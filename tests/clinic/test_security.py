@@ -23,8 +23,11 @@ PROD_ENV = {
     "DJANGO_SECRET_KEY": "x" * 20 + "-not-a-real-secret-but-long-enough-for-the-check-0123456789",
     "DJANGO_ALLOWED_HOSTS": "clinic.example",
     "INTAKE_FILE_KEYS": "x0ZPc0T9nK3o6Qm8y2pC1g9qkVb7wHf5sXl4rUa8t2E=",
-    "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
-    "CACHE_URL": "locmemcache://",
+    # Parsed, never connected to, by these checks.
+    "DATABASE_URL": "postgres://clinic@db.clinic.example:5432/clinic",
+    "CELERY_BROKER_URL": "redis://redis.clinic.example:6379/0",
+    "CACHE_URL": "redis://redis.clinic.example:6379/1",
+    "INTAKE_SITE_URL": "https://clinic.example",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.clinic.example:587",
 }
 
@@ -48,7 +51,11 @@ def test_check_deploy_reports_nothing_with_production_settings():
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "INTAKE_FILE_KEYS", "EMAIL_URL"])
+@pytest.mark.parametrize(
+    "missing",
+    ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "INTAKE_FILE_KEYS", "EMAIL_URL", "DATABASE_URL",
+     "CELERY_BROKER_URL", "CACHE_URL", "INTAKE_SITE_URL"],
+)  # fmt: skip
 def test_production_refuses_to_start_without_secrets(missing):
     result = run_manage("check", drop=(missing,))
     assert result.returncode != 0
