@@ -147,8 +147,11 @@ class ClosureDay(models.Model):
     day, the Friday after Thanksgiving): the SLA clock does not run on it
     (intake.sla). Supervisors add them in the admin."""
 
-    date = models.DateField(unique=True)
-    reason = models.CharField(max_length=120)
+    date = models.DateField(
+        unique=True,
+        help_text="The SLA clock stops on this day. Public holidays are skipped already: add other closures only.",
+    )
+    reason = models.CharField(max_length=120, help_text="Shown to staff only, e.g. “Staff training day”.")
 
     class Meta:
         ordering = ["date"]

@@ -14,8 +14,8 @@ class Migration(migrations.Migration):
             name='ClosureDay',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(unique=True)),
-                ('reason', models.CharField(max_length=120)),
+                ('date', models.DateField(help_text='The SLA clock stops on this day. Public holidays are skipped already: add other closures only.', unique=True)),
+                ('reason', models.CharField(help_text='Shown to staff only, e.g. “Staff training day”.', max_length=120)),
             ],
             options={
                 'ordering': ['date'],
