@@ -153,7 +153,9 @@ def private_redis(settings, monkeypatch):
     redis.start()
     settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                                       "LOCATION": redis.url}}  # fmt: skip
-    # The broker check connects the way Celery does, with the app's settings.
+    # The broker check connects the way Celery does, with the app's settings
+    # (where the CELERY_BROKER_URL environment variable wins over the setting).
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     monkeypatch.setitem(app.conf, "broker_url", redis.url)
     monkeypatch.setitem(app.conf, "broker_transport", None)
     monkeypatch.setitem(app.conf, "broker_transport_options", {})
