@@ -22,7 +22,8 @@ So outside DEBUG:
 * ``PHISafeFormatter`` is the console formatter: tracebacks without exception
   messages, status-link tokens replaced.
 * ``RedactRequestPaths`` rewrites Django's request log records themselves (no
-  token, no query string), so no handler ever sees them.
+  token, no query string), so no handler ever sees them; ``RedactTaskErrors``
+  does the same for the exception's message in Celery's task failure lines.
 
 With DEBUG on (a developer's laptop) Django's full technical report is shown.
 """
@@ -207,6 +208,23 @@ class RedactRequestPaths(logging.Filter):
         clean = redact_request_line(message)
         if clean != message:
             record.msg, record.args = clean, ()
+        return True
+
+
+class RedactTaskErrors(logging.Filter):
+    """On Celery's task loggers: a failed or retried task's log line names the
+    exception's type, not its message (``Task ... raised unexpected:
+    IntegrityError(...)`` would otherwise quote the message)."""
+
+    def filter(self, record):
+        exc_info = record.exc_info
+        if isinstance(record.args, dict) and "exc" in record.args:
+            exc = exc_info[1] if exc_info else None
+            # Without exc_info ("raised expected"), the repr's head: "KeyError('x')" -> KeyError.
+            kind = type(exc).__qualname__ if exc is not None else str(record.args["exc"]).split("(", 1)[0][:80]
+            record.args = {**record.args, "exc": f"{kind} {MESSAGE_REMOVED}", "traceback": ""}
+            if isinstance(getattr(record, "data", None), dict):
+                record.data = record.args
         return True
 
 

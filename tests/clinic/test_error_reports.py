@@ -129,3 +129,20 @@ def test_safe_traceback_keeps_frames_and_types_of_chained_errors():
 )
 def test_redact_path(path, expected):
     assert redact_path(path) == expected
+
+
+def test_a_failed_tasks_log_line_names_the_error_type_not_its_message(caplog):
+    """Celery logs "Task <name>[<id>] raised unexpected: <repr of the exception>"."""
+    from celery.app import trace
+
+    try:
+        raise IntegrityError(f"duplicate key ({MARKER}@example.com)")
+    except IntegrityError as exc:
+        context = {"name": "intake.tasks.route_case", "id": "abc", "description": "raised unexpected",
+                   "exc": repr(exc), "traceback": f"... {MARKER}", "args": "(42,)", "kwargs": "{}",
+                   "hostname": "w1", "internal": False}  # fmt: skip
+        with caplog.at_level(logging.INFO, logger="celery.app.trace"):
+            trace.logger.error(trace.LOG_FAILURE.strip(), context, exc_info=True, extra={"data": context})
+    logged = _everything_logged(caplog.records)
+    assert "Task intake.tasks.route_case[abc] raised unexpected: IntegrityError" in logged
+    assert MARKER not in logged
