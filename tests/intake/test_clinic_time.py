@@ -74,6 +74,15 @@ def test_business_time_between_skips_holidays_with_one_query(django_assert_num_q
         sla.business_time_between(at(2026, 1, 1), at(2027, 1, 1))
 
 
+def test_business_hours_are_wall_clock_hours_across_daylight_saving():
+    # Clocks go forward on Sunday 8 March 2026: 08:00-17:00 is still 9 hours.
+    friday = at(2026, 3, 6, 16, 0)  # CST, UTC-6
+    due = sla.add_business_time(friday, 24 * HOUR)
+    assert due == at(2026, 3, 11, 13, 0) and due.utcoffset() == -5 * HOUR  # CDT
+    assert format_clinic_time(due) == "Wednesday 11 March 2026, 1:00 p.m. Central"
+    assert sla.business_time_between(friday, due) == 24 * HOUR
+
+
 def test_holiday_country_and_subdivision_come_from_settings(settings):
     pulaski = (at(2026, 3, 2, 8), at(2026, 3, 2, 17))
     settings.INTAKE_HOLIDAY_SUBDIVISION = ""  # national holidays only
