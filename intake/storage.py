@@ -143,6 +143,8 @@ class PrivateFileSystemStorage(FileSystemStorage):
     def _save(self, name, content):
         full_path = self.path(name)
         directory = os.path.dirname(full_path)
+        # makedirs applies its mode to the last folder only: make the root first.
+        os.makedirs(self.location, mode=self.directory_permissions_mode, exist_ok=True)
         os.makedirs(directory, mode=self.directory_permissions_mode, exist_ok=True)
         tmp = os.path.join(directory, f".{os.path.basename(full_path)}.{secrets.token_hex(4)}.part")
         try:

@@ -54,7 +54,11 @@ def mri_file_add(*, uploaded, draft_key: str = "", case=None) -> MriFile:
                     case=case, kind=CaseEvent.Kind.FILE, summary=f"MRI file added ({f.get_file_type_display()})"
                 )
     except BaseException:
-        storage.delete_stored(name)
+        try:
+            storage.delete_stored(name)
+        except storage.StorageUnavailable:
+            # The database error matters more; the object is an orphan to sweep.
+            log.error("MRI upload: stored object %s… could not be deleted after a failed insert", name[:6])
         raise
     return f
 

@@ -139,6 +139,8 @@ def test_default_is_a_private_local_folder_never_served(settings):
     [path] = local_files(settings.INTAKE_PRIVATE_ROOT)
     assert path == storage.path_for(name)
     assert path.stat().st_mode & 0o777 == 0o600
+    assert Path(settings.INTAKE_PRIVATE_ROOT).stat().st_mode & 0o777 == 0o700
+    assert path.parent.stat().st_mode & 0o777 == 0o700
     assert not str(path).startswith(str(settings.MEDIA_ROOT))
     with pytest.raises(NotImplementedError):
         st.url(storage.key_for(name))
