@@ -99,14 +99,3 @@ def clear_expired_sessions():
     from django.core.management import call_command
 
     call_command("clearsessions")
-
-
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
-def alert_file_integrity(self, mri_file_id: int):
-    """Email supervisors that a stored MRI file failed its integrity check (once per file)."""
-    from .services.files import mri_file_integrity_notify
-
-    try:
-        return mri_file_integrity_notify(mri_file_id=mri_file_id)
-    except Exception as exc:
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries))

@@ -4,7 +4,6 @@ a file that fails its integrity check is never served and raises an alert."""
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
@@ -15,7 +14,6 @@ from .. import storage
 from ..models import CaseEvent, MriFile
 from ..storage import FileIntegrityError
 from ..uploads import validate_upload
-from .dispatch import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 # The audit entries that say "this file failed its check": one per file.
@@ -115,19 +113,33 @@ def _alerting(chunks, mri_file: MriFile, actor):
 
 def mri_file_integrity_alert(*, mri_file: MriFile, error: FileIntegrityError, actor=None) -> bool:
     """A stored file failed its check: log an ERROR every time; once per file,
-    record it in the audit trail and on the case's timeline and email the
-    supervisors (by a task, after commit). Returns True if this call raised
-    the alert. No health data: the file's id, its case's reference, the reason.
+    raise a system alert (supervisors and ADMINS are emailed by a task, at most
+    once) and record it in the audit trail and on the case's timeline.
+    Returns True if this call raised the alert.
 
-    The audit trail is the once-per-file record, read under the file's row
-    lock so two failing downloads at once alert once.
+    "Once" is the system alert's unique key, so it holds across processes and
+    machines. No health data: the file's number, its case's reference, the reason.
     """
+    from .alerts import system_alert_raise
+
     log.error("MRI file %s failed its integrity check (%s); it is not served", mri_file.pk, error.reason)
-    with transaction.atomic():
-        list(MriFile.objects.select_for_update().filter(pk=mri_file.pk).values_list("pk"))
-        done = AuditEntry.objects.filter(object_type=INTEGRITY_OBJECT_TYPE, object_ref=str(mri_file.pk))
-        if done.exists():
-            return False
+    reference = mri_file.case.reference if mri_file.case_id else ""
+    where = f" of case {reference}" if reference else ""
+    link = ""
+    if mri_file.case_id:
+        link = settings.INTAKE_SITE_URL + reverse("admin:intake_reviewrequest_change", args=[mri_file.case_id])
+    first = system_alert_raise(
+        key=f"mri-integrity:{mri_file.pk}",
+        subject=f"MRI file #{mri_file.pk}{where} failed its integrity check",
+        body=(
+            f"MRI file #{mri_file.pk}{where} failed its integrity check when it was read ({error.reason}): its "
+            "stored contents are damaged or were altered, or the stored object is missing. It will not be served "
+            "to anyone.\n"
+            "Check the file storage (INTAKE_PRIVATE_ROOT or the bucket) and restore the file from a backup, or "
+            "ask for the file again." + (f"\n{link}" if link else "")
+        ),
+    )
+    if first:
         audit_record(
             # The nearest existing action: the file was opened and failed.
             action=AuditEntry.Action.DOWNLOAD_FILE,
@@ -142,32 +154,4 @@ def mri_file_integrity_alert(*, mri_file: MriFile, error: FileIntegrityError, ac
                 kind=CaseEvent.Kind.FILE,
                 summary=f"MRI file #{mri_file.pk} failed its integrity check; supervisors alerted",
             )
-        from ..tasks import alert_file_integrity
-
-        enqueue_on_commit(alert_file_integrity, mri_file.pk, urgent=True)
-    return True
-
-
-def mri_file_integrity_notify(*, mri_file_id: int) -> int:
-    """Email each active supervisor that MRI file ``mri_file_id`` failed its
-    integrity check. Returns the number of emails sent."""
-    from .notifications import supervisors
-
-    f = MriFile.objects.filter(pk=mri_file_id).select_related("case").first()
-    reference = f.case.reference if f is not None and f.case_id else ""
-    where = f" of case {reference}" if reference else ""
-    link = (
-        settings.INTAKE_SITE_URL + reverse("admin:intake_reviewrequest_change", args=[f.case_id]) if reference else ""
-    )
-    subject = f"MRI file #{mri_file_id}{where} failed its integrity check"
-    body = (
-        f"MRI file #{mri_file_id}{where} failed its integrity check when it was read: its stored contents are "
-        "damaged or were altered, or the stored object is missing. It will not be served to anyone.\n\n"
-        "Please check the file storage and restore the file from a backup, or ask for the file again.\n"
-        + (f"\n{link}\n" if link else "")
-        + f"\n{settings.INTAKE_CLINIC_NAME}\n"
-    )
-    sent = 0
-    for user in supervisors():
-        sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    return sent
+    return first

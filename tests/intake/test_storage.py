@@ -34,8 +34,8 @@ from django.utils import timezone
 from clinic.models import AuditEntry
 from clinic.settings.base import mri_s3_storage
 from intake import storage
-from intake.models import CaseEvent, MriFile, ReviewRequest
-from intake.services import files as files_service
+from intake.models import CaseEvent, MriFile, ReviewRequest, SystemAlert
+from intake.services import alerts
 from intake.services.files import INTEGRITY_OBJECT_TYPE, mri_file_add
 from intake.services.retention import DRAFT_SESSION_KEY, draft_files_delete_expired
 from tests.factories import CaseFactory, UserFactory
@@ -335,9 +335,7 @@ def test_a_file_that_fails_its_check_is_refused_and_alerted_once(client, staff, 
         raw[-10] ^= 0x01
         raw_put(f.stored_name, bytes(raw))
     enqueued = []
-    monkeypatch.setattr(
-        files_service, "enqueue_on_commit", lambda task, *args, **kw: enqueued.append((task.name, args))
-    )
+    monkeypatch.setattr(alerts, "enqueue_on_commit", lambda task, *args, **kw: enqueued.append((task.name, args)))
     client.force_login(staff.clinician)
 
     with caplog.at_level(logging.ERROR, logger="intake"):
@@ -347,21 +345,21 @@ def test_a_file_that_fails_its_check_is_refused_and_alerted_once(client, staff, 
         assert response.status_code == 500
         assert not response.streaming
         assert b"failed its integrity check" in response.content and b"%PDF" not in response.content
-    alerts = AuditEntry.objects.filter(object_type=INTEGRITY_OBJECT_TYPE, object_ref=str(f.pk))
-    assert alerts.count() == 1
-    assert enqueued == [("intake.tasks.alert_file_integrity", (f.pk,))]
+    [alert] = SystemAlert.objects.all()
+    assert alert.key == f"mri-integrity:{f.pk}" and alert.occurrences == 2
+    assert enqueued == [("intake.tasks.send_system_alert", (alert.pk,))]
+    assert AuditEntry.objects.filter(object_type=INTEGRITY_OBJECT_TYPE, object_ref=str(f.pk)).count() == 1
     assert CaseEvent.objects.filter(case=case, summary__contains="failed its integrity check").count() == 1
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert len([m for m in errors if "failed its integrity check" in m]) == 2
+    assert len([m for m in errors if f"MRI file {f.pk} failed its integrity check" in m]) == 2
     assert not any("Zebulon" in m or "zebulon" in m for m in errors)
 
-    # The alert task emails each supervisor, once, with no health data.
-    from intake.tasks import alert_file_integrity
-
+    # The alert's task emails the supervisors, once, with no health data.
     mail.outbox.clear()
-    assert alert_file_integrity(f.pk) == 1
+    assert alerts.system_alert_send(alert_id=alert.pk) is True
+    assert alerts.system_alert_send(alert_id=alert.pk) is False
     [message] = mail.outbox
-    assert message.to == [staff.supervisor.email]
+    assert staff.supervisor.email in message.to
     assert case.reference in message.subject and f"#{f.pk}" in message.body
     assert "Zebulon" not in message.body + message.subject and "zebulon" not in message.body
 
