@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format bench loadtest install install-dev browser-deps clean
+.PHONY: run test lint format bench loadtest soak install install-dev browser-deps clean
 
 $(VENV)/bin/python:
 	@PYBIN=$$(scripts/find-python.sh) || exit 1; echo "Using $$PYBIN"; $$PYBIN -m venv $(VENV)
@@ -54,6 +54,10 @@ bench: install-dev
 
 loadtest: install-dev
 	$(PY) bench/loadtest.py $(LOADTEST_ARGS)
+
+# The embedded default as `make run` starts it, a submission a second (SOAK_MINUTES, default 30).
+soak: install
+	$(PY) bench/soak.py --minutes $${SOAK_MINUTES:-30} $(SOAK_ARGS)
 
 clean:
 	rm -rf var/broker var/test-db.sqlite3 .pytest_cache

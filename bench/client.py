@@ -70,10 +70,17 @@ class Walker:
     session per submission. One TCP connection per request (gunicorn's sync
     workers close the connection after each response anyway)."""
 
-    def __init__(self, host: str, port: int, timeout: float = 30.0):
+    def __init__(self, host: str, port: int, timeout: float = 30.0, retries_on_503: int = 0, retry_pause: float = 1.0):
         self.host, self.port, self.timeout = host, port, timeout
+        self.retries_on_503, self.retry_pause = retries_on_503, retry_pause
+        # Production's cookie names; `make run` (local settings) uses Django's plain ones.
+        self.session_cookie, self.csrf_cookie = SESSION_COOKIE, CSRF_COOKIE
         self.csrf: str | None = None
         self.session: str | None = None
+
+    def plain_cookies(self) -> Walker:
+        self.session_cookie, self.csrf_cookie = "sessionid", "csrftoken"
+        return self
 
     def _request(self, method: str, path: str, body: str | None = None) -> tuple[int, dict, bytes]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
@@ -81,10 +88,10 @@ class Walker:
             headers = {"Host": f"{self.host}:{self.port}", "User-Agent": "bench-walker/1"}
             cookies = []
             if self.csrf:
-                cookies.append(f"{CSRF_COOKIE}={self.csrf}")
+                cookies.append(f"{self.csrf_cookie}={self.csrf}")
                 headers["X-CSRFToken"] = self.csrf
             if self.session:
-                cookies.append(f"{SESSION_COOKIE}={self.session}")
+                cookies.append(f"{self.session_cookie}={self.session}")
             if cookies:
                 headers["Cookie"] = "; ".join(cookies)
             if body is not None:
@@ -95,10 +102,10 @@ class Walker:
             for raw in resp.headers.get_all("Set-Cookie") or []:
                 jar = SimpleCookie()
                 jar.load(raw)
-                if CSRF_COOKIE in jar:
-                    self.csrf = jar[CSRF_COOKIE].value
-                if SESSION_COOKIE in jar:
-                    self.session = jar[SESSION_COOKIE].value or None
+                if self.csrf_cookie in jar:
+                    self.csrf = jar[self.csrf_cookie].value
+                if self.session_cookie in jar:
+                    self.session = jar[self.session_cookie].value or None
             return resp.status, dict(resp.headers.items()), data
         finally:
             conn.close()
@@ -108,7 +115,11 @@ class Walker:
 
     def ensure_csrf(self) -> None:
         if self.csrf is None:
-            status, _, _ = self.get("/mri-review/")
+            for _attempt in range(self.retries_on_503 + 1):
+                status, _, _ = self.get("/mri-review/")
+                if status != 503:
+                    break
+                time.sleep(self.retry_pause)
             if status != 200 or self.csrf is None:
                 raise RuntimeError(f"GET /mri-review/ gave {status} and no CSRF cookie")
 
@@ -121,19 +132,28 @@ class Walker:
             self.session = None
             for name, path, data in step_bodies(ident):
                 body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": self.csrf}, doseq=True)
-                status, headers, _ = self._request("POST", path, body)
-                res.statuses.append(status)
-                if on_status:
-                    on_status(status)
+                for _attempt in range(self.retries_on_503 + 1):
+                    status, headers, _ = self._request("POST", path, body)
+                    res.statuses.append(status)
+                    if on_status:
+                        on_status(status)
+                    if status != 503:
+                        break
+                    # "Nothing was lost, please try again": a patient sends the page again.
+                    time.sleep(self.retry_pause)
                 location = headers.get("Location", "")
                 if status != 302 or not location.endswith(NEXT[name]):
                     res.error = f"{name}: {status} -> {location or '(no redirect)'}"
                     return res
             if follow:
-                status, _, page = self.get(NEXT["consent"])
-                res.statuses.append(status)
-                if on_status:
-                    on_status(status)
+                for _attempt in range(self.retries_on_503 + 1):
+                    status, _, page = self.get(NEXT["consent"])
+                    res.statuses.append(status)
+                    if on_status:
+                        on_status(status)
+                    if status != 503:
+                        break
+                    time.sleep(self.retry_pause)
                 if status != 200 or b"MR-" not in page:
                     res.error = f"confirmation page: {status}"
                     return res

@@ -173,22 +173,102 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+# --- Private servers: what a fault run may restart ------------------------------------
+# A run that restarts a database or a broker starts its own on another port;
+# the machine's shared PostgreSQL and Redis are never stopped.
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivateRedis:
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def cli(self, *args: str):
+        return subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), *args], capture_output=True, text=True
+        )
+
+    def up(self) -> bool:
+        return self.cli("ping").stdout.strip() == "PONG"
+
+    def start(self) -> None:
+        cmd = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        self.proc = start(cmd, env=dict(os.environ), log_name=f"redis-{self.port}.log")
+        wait_for(self.up, 30, f"private redis on {self.port}")
+
+    def stop(self) -> None:
+        self.cli("shutdown", "nosave")
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(10)
+        wait_for(lambda: not self.up(), 10, "private redis to stop")
+
+    def url(self, db: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+
+class PrivatePostgres:
+    """A throw-away cluster (pg_createcluster) on its own port, trust auth on loopback."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.version = sorted(os.listdir("/etc/postgresql"))[0]
+        self.name = f"bench{os.getpid()}"
+        self.created = False
+
+    def _ctl(self, action: str, *extra: str) -> None:
+        run(["pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.name, action, *extra])
+
+    def ready(self) -> bool:
+        return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", str(self.port), "-q"]).returncode == 0
+
+    def create(self) -> None:
+        run(["pg_createcluster", self.version, self.name, "-p", str(self.port), "--start-conf", "manual",
+             "-o", "max_connections=200", "-o", "fsync=off", "--", "--auth=trust"])  # fmt: skip
+        self.created = True
+        atexit.register(self.drop)
+        self.start()
+
+    def start(self) -> None:
+        self._ctl("start")
+        wait_for(self.ready, 30, f"private postgres on {self.port}")
+
+    def stop(self) -> None:
+        # Fast shutdown: every session is ended at once, as in a real restart.
+        self._ctl("stop", "-m", "fast")
+
+    def drop(self) -> None:
+        if self.created:
+            subprocess.run(["pg_dropcluster", "--stop", self.version, self.name], capture_output=True)
+            self.created = False
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}"
+
+
 # --- Databases ----------------------------------------------------------------------
-def psql(db: str, sql: str) -> str:
-    res = run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-At", "-c", sql])
+def psql(db: str, sql: str, port: int = 5432) -> str:
+    res = run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", db, "-At", "-c", sql])
     return res.stdout.strip()
 
 
-def recreate_db(name: str, template: str | None = None) -> None:
-    run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", name])
-    cmd = ["createdb", "-h", "127.0.0.1", "-U", "postgres", name]
+def recreate_db(name: str, template: str | None = None, port: int = 5432) -> None:
+    run(["dropdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "--if-exists", "--force", name])
+    cmd = ["createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", name]
     if template:
         cmd += ["-T", template]
     run(cmd)
 
 
-def drop_db(name: str) -> None:
-    run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", name], check=False)
+def drop_db(name: str, port: int = 5432) -> None:
+    run(["dropdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "--if-exists", "--force", name], check=False)
 
 
 # --- Environments ---------------------------------------------------------------------
@@ -202,16 +282,20 @@ def secret_env() -> dict:
     }
 
 
-def project_env(db: str, broker_db: int, cache_db: int, secrets_: dict, **extra: str) -> dict:
+def project_env(
+    db: str, broker_db: int, cache_db: int, secrets_: dict, *, pg: str = PG, redis_port: int = REDIS_PORT, **extra: str
+) -> dict:
     """The clinic under clinic.settings.production (via bench_settings), configured from the environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_", "INTAKE_"))}
     scratch = TMP / db
     env.update(
         DJANGO_SETTINGS_MODULE="bench_settings",
         PYTHONPATH=f"{BENCH}:{REPO}",
-        DATABASE_URL=f"{PG}/{db}",
-        CELERY_BROKER_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/{broker_db}",
-        CACHE_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/{cache_db}",
+        DATABASE_URL=f"{pg}/{db}",
+        CELERY_BROKER_URL=f"redis://{REDIS_HOST}:{redis_port}/{broker_db}",
+        CACHE_URL=f"redis://{REDIS_HOST}:{redis_port}/{cache_db}",
+        # Production refuses a plain-http site address; nothing is served on this name.
+        INTAKE_SITE_URL="https://clinic.bench.invalid",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECURE_SSL_REDIRECT="false",
         # All the load comes from one address: lift the per-address limits.

@@ -475,7 +475,9 @@ def cmd_loadtest_report(args):
             "outbox": {s: Outbox.objects.filter(state=s).count() for s in ("pending", "done", "failed")},
             "outbox_max_deliveries": max(Outbox.objects.values_list("deliveries", flat=True), default=0),
             "outbox_reenqueued": Outbox.objects.filter(enqueue_count__gt=0).count(),
-            "notifications": {s: Notification.objects.filter(state=s).count() for s in ("pending", "sent", "failed")},
+            "notifications": {
+                s: Notification.objects.filter(state=s).count() for s in ("pending", "sending", "sent", "failed")
+            },
             "notifications_by_kind": {
                 k: Notification.objects.filter(kind=k).count()
                 for k in Notification.objects.values_list("kind", flat=True).distinct()

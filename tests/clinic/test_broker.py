@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def open_channel(folder):
-    conn = Connection("filesystem://", transport="clinic.broker:Transport", transport_options=filesystem_broker_options(folder))
+    conn = Connection(
+        "filesystem://", transport="clinic.broker:Transport", transport_options=filesystem_broker_options(folder)
+    )
     return conn, conn.default_channel
 
 
@@ -57,12 +59,13 @@ def test_an_empty_or_broken_message_file_is_set_aside_and_the_next_one_read(tmp_
     conn, channel = open_channel(tmp_path)
     folder = Path(channel.data_folder_in)
     # What kombu's own transport leaves for an instant: created, not yet written.
-    (folder / "1_aaaa.routine.msg").write_bytes(b"")
-    (folder / "2_bbbb.routine.msg").write_bytes(b'{"half": ')
+    # ("0_": sorts before every real name, which starts with uptime in ms.)
+    (folder / "0_aaaa.routine.msg").write_bytes(b"")
+    (folder / "0_bbbb.routine.msg").write_bytes(b'{"half": ')
     channel._put("routine", {"ok": 1})
     assert channel._get("routine") == {"ok": 1}
     corrupt = sorted(p.name for p in (tmp_path / "corrupt").iterdir())
-    assert corrupt == ["1_aaaa.routine.msg", "2_bbbb.routine.msg"]
+    assert corrupt == ["0_aaaa.routine.msg", "0_bbbb.routine.msg"]
     assert "could not be read" in caplog.text
     conn.release()
 
@@ -139,7 +142,10 @@ def test_a_real_worker_on_the_embedded_broker_survives_a_half_written_file(seede
         try:
             case = review_request_submit(answers=ANSWERS)
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not ReviewRequest.objects.filter(pk=case.pk, routed_at__isnull=False).exists():
+            while (
+                time.monotonic() < deadline
+                and not ReviewRequest.objects.filter(pk=case.pk, routed_at__isnull=False).exists()
+            ):
                 time.sleep(0.1)
         finally:
             app.conf.broker_url, app.conf.broker_transport, app.conf.broker_transport_options = configured

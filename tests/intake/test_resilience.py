@@ -1,7 +1,6 @@
 """Issue 11: no 500 for a database blip, nothing doubled, a full disk is a clear
 message, one clock for escalation, workers that survive a database restart."""
 
-import errno
 import os
 import shutil
 import subprocess
@@ -276,7 +275,9 @@ def big_png(size=600_000):
 
 
 @pytest.mark.parametrize("where", ["upload temporary folder", "MRI storage"])
-def test_a_full_disk_is_a_clear_message_with_the_other_way_offered(where, tiny_disk, settings, seeded, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_full_disk_is_a_clear_message_with_the_other_way_offered(
+    where, tiny_disk, settings, seeded, mailoutbox, django_capture_on_commit_callbacks
+):
     UserFactory(groups=["Supervisor"], email="sup@example.com")
     if where == "upload temporary folder":
         settings.FILE_UPLOAD_TEMP_DIR = str(tiny_disk)

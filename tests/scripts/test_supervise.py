@@ -17,7 +17,7 @@ STEADY = f"{sys.executable} -c \"import time; print('steady up', flush=True); ti
 # Ignores SIGTERM (like a worker stuck in warm shutdown) and has a child of its
 # own (like a pool process), which must die with it.
 STUBBORN = (
-    f"{sys.executable} -c \"import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    f'{sys.executable} -c "import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); '
     f"c = subprocess.Popen([sys.executable, '-c', 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)']); "
     f"print('child', c.pid, flush=True); time.sleep(600)\""
 )
@@ -79,7 +79,9 @@ def test_a_crashed_process_is_restarted_with_backoff_and_its_log_kept(tmp_path):
 def test_ctrl_c_stops_everything_within_ten_seconds_killing_a_stuck_process_and_its_children(tmp_path):
     sup = start(tmp_path, f"worker={STUBBORN}", f"web={STEADY}", grace=3)
     log = tmp_path / "worker.log"
-    child = int(wait_for(lambda: log.exists() and "child " in log.read_text() and log.read_text()).split("child ")[1].split()[0])
+    child = int(
+        wait_for(lambda: log.exists() and "child " in log.read_text() and log.read_text()).split("child ")[1].split()[0]
+    )
     assert alive(child)
     t0 = time.monotonic()
     sup.send_signal(signal.SIGINT)
