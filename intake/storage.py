@@ -102,7 +102,8 @@ def _is_not_found(exc: BaseException) -> bool:
     if isinstance(response, dict):
         code = str(response.get("Error", {}).get("Code", ""))
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        return code in {"NoSuchKey", "404", "NotFound"} or status == 404
+        # A missing bucket is a configuration or outage problem, not a missing file.
+        return code != "NoSuchBucket" and (code in {"NoSuchKey", "404", "NotFound"} or status == 404)
     return False
 
 
