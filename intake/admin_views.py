@@ -28,9 +28,9 @@ from clinic.templatetags.clinic_time import clinic_zone, clinic_zone_name
 
 from .admin.forms import AssignForm, MoveQueueForm, NoteForm, TransitionForm
 from .dashboard import WINDOW_DAYS, dashboard_for, duration_words, funnel_bars
-from .lifecycle import Status
+from .transitions import Status
 from .models import CaseEvent, MriFile, ReviewRequest, RoutingRule
-from .routing import CaseFacts, decide
+from .rules import CaseFacts, decide
 from .services.errors import CaseConflict, ServiceError
 from .services.files import mri_file_open
 from .services.lifecycle import case_add_note, case_assign, case_move_queue, case_transition

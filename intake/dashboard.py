@@ -14,7 +14,7 @@ from statistics import median
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .lifecycle import OPEN, Status
+from .transitions import OPEN, Status
 from .models import CaseEvent, ReviewRequest
 
 WINDOW_DAYS = (30, 90, 365)

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import choices
-from .lifecycle import OPEN, Status
+from .transitions import OPEN, Status
 
 # Crockford-style alphabet: no 0/O, 1/I/L, U; easy to read out over the phone.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -116,7 +116,7 @@ class ReviewRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # Routing (intake.routing decides, intake.services records)
+    # Routing (intake.rules decides, intake.services.routing records)
     queue = models.ForeignKey(StaffQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
     matched_rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL)
     routing_reason = models.CharField(max_length=300, blank=True)

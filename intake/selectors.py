@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from .lifecycle import PATIENT_STAGE, SETTLED, Status
+from .transitions import PATIENT_STAGE, SETTLED, Status
 from .models import ReviewRequest
 
 STATUS_SALT = "intake.status-link"
@@ -52,7 +52,7 @@ def promised_by(case: ReviewRequest):
     if case.sla_due_at is not None:
         return case.sla_due_at
     from .models import RoutingRule
-    from .routing import CaseFacts, decide
+    from .rules import CaseFacts, decide
     from .services.routing import sla_due
 
     rules = RoutingRule.objects.filter(is_active=True, target_queue__is_active=True).select_related("target_queue")

@@ -112,3 +112,138 @@ def business_time_between(a: datetime, b: datetime, *, around_the_clock: bool = 
                 total += hi - lo
         cursor = _next_midnight(cursor, tz)
     return total
+
+
+# --- The case's clock: the one owner of every SLA rule ------------------------------------
+# Routing, status changes, queue moves, escalation, the admin's badge and
+# filters, the dashboard and the patient's promised date all ask here; none
+# of them computes a due time or reads the pause fields on its own (issue 13:
+# the rule was in six places, and a paused case moved between queues came out
+# due a week late).
+
+
+def due_at(queue, start: datetime) -> datetime:
+    """When a case that entered ``queue`` at ``start`` must be answered."""
+    return add_business_time(start, timedelta(hours=queue.sla_hours), around_the_clock=queue.is_urgent)
+
+
+def _around_the_clock(case) -> bool:
+    return bool(case.queue and case.queue.is_urgent)
+
+
+def on_status_change(case, old: str, new: str, now: datetime) -> None:
+    """Pause the clock while waiting on others, resume it (the due time moves
+    by the working time paused), stop it once settled, restart it on reopening.
+    Changes the case in memory; the caller saves it."""
+    from .transitions import SETTLED, WAITING
+
+    around = _around_the_clock(case)
+    if new in SETTLED:
+        case.sla_stopped = True
+        case.sla_paused_at = None
+        return
+    if new in WAITING and old not in WAITING:
+        case.sla_paused_at = now
+    elif new not in WAITING and case.sla_paused_at is not None:
+        paused = business_time_between(case.sla_paused_at, now, around_the_clock=around)
+        if case.sla_due_at is not None:
+            case.sla_due_at = add_business_time(case.sla_due_at, paused, around_the_clock=around)
+        case.sla_paused_at = None
+        case.escalated_at = None
+    if case.sla_stopped and case.queue is not None:
+        # Reopened: a fresh clock from now.
+        case.sla_stopped = False
+        case.escalated_at = None
+        case.sla_due_at = due_at(case.queue, now)
+
+
+def on_queue_move(case, queue, now: datetime) -> None:
+    """A fresh clock in ``queue`` from ``now``. A case still waiting on the
+    patient or an imaging centre stays paused, counted from the move: the time
+    paused before it belonged to the old clock, which the move discards.
+    (Keeping the old pause start added the whole earlier pause to the fresh
+    due time on resuming: paused 3 Nov, moved 9 Nov, due 17 Nov, not 11 Nov.)"""
+    case.sla_due_at = due_at(queue, now)
+    case.escalated_at = None
+    if case.sla_paused_at is not None:
+        case.sla_paused_at = now
+
+
+def is_overdue(case, now: datetime) -> bool:
+    """The row-level twin of ``overdue_q`` (escalation re-checks under the lock)."""
+    return bool(
+        case.sla_due_at is not None
+        and case.sla_due_at < now
+        and case.sla_paused_at is None
+        and not case.sla_stopped
+    )
+
+
+def overdue_q(now: datetime):
+    """Past the due time, clock running. ``ReviewRequest.objects.overdue()``;
+    the partial index case_sla_due (sla_stopped = false) serves it."""
+    from django.db.models import Q
+
+    return Q(sla_due_at__lt=now, sla_paused_at__isnull=True, sla_stopped=False)
+
+
+def waiting_on_clinic_q():
+    """Open, and the clinic's move: neither paused (waiting on the patient or an
+    imaging centre) nor stopped. ``ReviewRequest.objects.waiting_on_clinic()``."""
+    from django.db.models import Q
+
+    from .transitions import OPEN
+
+    return Q(status__in=OPEN, sla_stopped=False, sla_paused_at__isnull=True)
+
+
+# --- The badge ------------------------------------------------------------------------------
+DUE_SOON = timedelta(hours=4)
+
+
+class State:
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    NONE = "none"
+
+    LABELS = {
+        ON_TIME: "On time",
+        DUE_SOON: "Due soon",
+        OVERDUE: "Overdue",
+        PAUSED: "Paused",
+        STOPPED: "Done",
+        NONE: "Not routed",
+    }
+
+
+def due_soon_window(queue) -> timedelta:
+    """A quarter of the queue's SLA, at most four hours (15 min for a 1 h queue)."""
+    if queue is None:
+        return DUE_SOON
+    return min(DUE_SOON, timedelta(hours=queue.sla_hours) / 4)
+
+
+def state(case, now: datetime | None = None) -> str:
+    """On time, due soon or overdue; paused while waiting on others, stopped once settled.
+
+    Uses only the case row and its (select_related) queue: safe per list row.
+    ``now`` defaults to this process's clock, not the database's: a display
+    per row must not cost a query per row.
+    """
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    if case.sla_stopped:
+        return State.STOPPED
+    if case.sla_paused_at is not None:
+        return State.PAUSED
+    if case.sla_due_at is None:
+        return State.NONE
+    if is_overdue(case, now):
+        return State.OVERDUE
+    if case.sla_due_at - now <= due_soon_window(case.queue):
+        return State.DUE_SOON
+    return State.ON_TIME

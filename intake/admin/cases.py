@@ -23,7 +23,7 @@ from clinic.templatetags.clinic_time import STAFF_FORMAT, format_clinic_time
 from .. import admin_views
 from ..choices import Diagnosis, RedFlag, Region, Treatment, TreatmentDuration
 from ..dashboard import Sla, sla_state
-from ..lifecycle import DECISIONS, Status, allowed_next
+from ..transitions import DECISIONS, Status, allowed_next
 from ..models import REFERENCE_ALPHABET, ReviewRequest
 from ..services.bulk import cases_bulk_assign, cases_bulk_move_queue, cases_bulk_transition
 from . import filters

@@ -14,7 +14,7 @@ from clinic.admin_audit import AuditedAdminMixin
 
 from .. import admin_views
 from ..choices import PainDuration, Region
-from ..lifecycle import OPEN
+from ..transitions import OPEN
 from ..models import QueueMembership, RoutingRule, StaffQueue
 from .forms import RoutingRuleForm
 

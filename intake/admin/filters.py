@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.db import connection
 
 from ..choices import MriStatus, Region
-from ..lifecycle import OPEN, Status
+from ..transitions import OPEN, Status
 
 
 class StatusFilter(admin.SimpleListFilter):

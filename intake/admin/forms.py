@@ -5,7 +5,7 @@ from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 
 from ..choices import DecisionReason, PainDuration, Region
-from ..lifecycle import DECISIONS, Status
+from ..transitions import DECISIONS, Status
 from ..models import RoutingRule, StaffQueue
 
 

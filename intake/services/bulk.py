@@ -10,7 +10,7 @@ the others still change.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..lifecycle import DECISIONS, Status
+from ..transitions import DECISIONS, Status
 from ..models import ReviewRequest
 from .errors import ServiceError
 from .lifecycle import case_assign, case_move_queue, case_transition

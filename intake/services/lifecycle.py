@@ -10,7 +10,7 @@ from django.utils import timezone
 from clinic.models import AuditEntry, audit_record
 
 from .. import clock, sla
-from ..lifecycle import DECISIONS, PATIENT_NOTIFIED, SETTLED, WAITING, Status, can_transition
+from ..transitions import DECISIONS, PATIENT_NOTIFIED, SETTLED, WAITING, Status, can_transition
 from ..models import CaseEvent, ReviewRequest
 from .errors import CaseConflict, IllegalTransition, ServiceError
 from .notifications import Notification, notify_patient, notify_supervisors

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from clinic.models import AuditEntry, audit_record
 
-from ..lifecycle import RETENTION_ENDED
+from ..transitions import RETENTION_ENDED
 from ..models import CaseEvent, MriFile, ReviewRequest
 from ..storage import StorageUnavailable, delete_stored
 

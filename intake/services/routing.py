@@ -8,9 +8,9 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from .. import clock, sla
-from ..lifecycle import OPEN, Status
+from ..transitions import OPEN, Status
 from ..models import CaseEvent, Outbox, QueueMembership, ReviewRequest, RoutingRule
-from ..routing import CaseFacts, decide
+from ..rules import CaseFacts, decide
 from .notifications import Notification, notify_queue_members, notify_supervisors
 
 log = logging.getLogger(__name__)

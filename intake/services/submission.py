@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .. import clock
-from ..lifecycle import OPEN
+from ..transitions import OPEN
 from ..models import CaseEvent, MriFile, Outbox, ReviewRequest, new_reference
 from .dispatch import enqueue_on_commit
 from .notifications import Notification, notify_patient

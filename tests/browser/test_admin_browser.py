@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from intake.lifecycle import Status
+from intake.transitions import Status
 from intake.models import CaseEvent, QueueMembership, ReviewRequest, RoutingRule
 from tests.factories import CaseFactory, UserFactory
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clinic.models import AuditEntry
 from intake.dashboard import Sla, dashboard_for, sla_state
-from intake.lifecycle import Status
+from intake.transitions import Status
 from intake.models import CaseEvent, ReviewRequest, RoutingRule, StaffQueue
 
 from .test_admin_support import changelist_url, make_case, make_staff

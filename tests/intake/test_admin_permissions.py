@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from clinic.models import AuditEntry
-from intake.lifecycle import Status
+from intake.transitions import Status
 from intake.models import CaseEvent, ReviewRequest, RoutingRule
 
 from .test_admin_support import (

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.lifecycle import Status
+from intake.transitions import Status
 from intake.services.files import mri_file_add
 from tests.factories import CaseFactory, MembershipFactory, StaffQueueFactory, UserFactory
 

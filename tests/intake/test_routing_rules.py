@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from intake.routing import CaseFacts, decide
+from intake.rules import CaseFacts, decide
 
 TODAY = date(2026, 11, 24)
 RECENT = date(2026, 6, 1)

@@ -1,7 +1,8 @@
-"""The case lifecycle: one transitions table, in code.
+"""The case lifecycle's rules: the statuses and one transitions table, in code.
 
-Every status change goes through ``intake.services.case_transition``, which
-checks this table, writes an event and returns the case.
+Pure: no database access. Every status change goes through
+``intake.services.lifecycle`` (``case_transition``, and routing's first move),
+which checks this table, writes an event and an audit entry.
 """
 
 from django.db import models
