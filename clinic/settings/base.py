@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "clinic",
     "intake",
     "education",
+    "imaging",
 ]
 
 MIDDLEWARE = [
