@@ -274,7 +274,8 @@ def filesystem_broker_options(folder: Path) -> dict:
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport can hand a worker a half-written message
     # and stop it; clinic.broker writes and claims messages atomically.
-    CELERY_BROKER_TRANSPORT = "clinic.broker:Transport"
+    # (INTAKE_BROKER_TRANSPORT exists only to measure kombu's own transport beside it.)
+    CELERY_BROKER_TRANSPORT = env("INTAKE_BROKER_TRANSPORT", default="clinic.broker:Transport")
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
         Path(env("INTAKE_BROKER_DIR", default=str(VAR_DIR / "broker")))
     )
