@@ -359,8 +359,14 @@ def _storage_failed(request, exc):
 @require_POST
 def upload_remove(request, file_id: int):
     draft = _draft(request, create=False)
-    if draft and mri_file_remove_from_draft(draft_key=draft["key"], file_id=file_id):
-        messages.success(request, "The file was removed.")
+    try:
+        if draft and mri_file_remove_from_draft(draft_key=draft["key"], file_id=file_id):
+            messages.success(request, _("The file was removed."))
+    except StorageUnavailable:
+        messages.error(
+            request,
+            _("We could not remove the file just now because of a problem on our side. Please try again shortly."),
+        )
     return redirect(reverse("intake:step", args=["mri"]) + "#files")
 
 

@@ -82,7 +82,7 @@ def notify_patient(case: ReviewRequest, kind: str, occasion: str, *, fresh: bool
 
 
 def _context(n: Notification) -> dict:
-    from ..selectors import status_link
+    from ..selectors import promised_by, status_link
 
     case = n.case
     return {
@@ -91,7 +91,9 @@ def _context(n: Notification) -> dict:
         "clinic_phone": settings.INTAKE_CLINIC_PHONE,
         "admin_url": settings.INTAKE_SITE_URL + reverse("admin:intake_reviewrequest_change", args=[case.pk]),
         "status_url": settings.INTAKE_SITE_URL + status_link(case),
-        "due": case.sla_due_at,
+        # Before routing (the confirmation usually goes first) the promise is
+        # what the current rules give, as on the confirmation page.
+        "due": promised_by(case),
         "is_urgent": case.is_urgent,
     }
 

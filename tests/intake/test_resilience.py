@@ -396,3 +396,27 @@ def test_a_worker_whose_connections_were_killed_routes_the_next_case_first_time(
             worker.kill()
     assert "OperationalError" not in log.read_text(), log.read_text()[-3000:]
     assert mail.outbox is not None
+
+
+@pytest.mark.django_db
+def test_the_confirmation_email_promises_a_time_before_routing(seeded, mailoutbox):
+    """The confirmation is usually sent before routing has set the SLA: it must
+    still carry the time the rules promise (and name the clinic's zone)."""
+    case = review_request_submit(answers=ANSWERS)
+    assert case.sla_due_at is None
+    note = Notification.objects.get(case=case, kind="patient_confirmation")
+    assert notification_send(notification_id=note.pk)
+    [message] = mailoutbox
+    assert "Central" in message.body, message.body
+
+
+@pytest.mark.django_db
+def test_removing_a_draft_file_while_storage_is_down_says_so(seeded):
+    from intake.storage import StorageUnavailable
+
+    client = quiet_client()
+    fill_until(client, last="safety")
+    with mock.patch("intake.views.mri_file_remove_from_draft", side_effect=StorageUnavailable("down")):
+        response = client.post(reverse("intake:upload_remove", args=[1]), follow=True)
+    assert response.status_code == 200
+    assert "problem on our side" in response.content.decode()
