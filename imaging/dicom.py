@@ -1,0 +1,301 @@
+"""DICOM in memory: headers, planes, positions and pixels. No database, no disk.
+
+Everything here works on plaintext bytes already read (and checked) through
+``intake.storage``; nothing is written anywhere. Decoders: pydicom's own
+(uncompressed, RLE), Pillow (JPEG baseline), pylibjpeg-openjpeg (JPEG 2000),
+pylibjpeg-rle (fast RLE) and GDCM (JPEG lossless, JPEG-LS).
+"""
+
+import io
+import posixpath
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pydicom
+from pydicom.uid import UID
+
+SKIP_PREFIXES = ("__MACOSX/",)
+
+
+@dataclass
+class Slice:
+    member: str
+    frame: int
+    sop_uid: str
+    instance_number: int | None
+    position: float | None
+
+
+@dataclass
+class SeriesInfo:
+    series_uid: str
+    number: int | None = None
+    description: str = ""
+    modality: str = ""
+    plane: str = ""
+    rows: int = 0
+    columns: int = 0
+    window_center: float | None = None
+    window_width: float | None = None
+    transfer_syntax: str = ""
+    slices: list[Slice] = field(default_factory=list)
+    sample_member: str = ""
+
+
+@dataclass
+class StudyInfo:
+    study_uid: str
+    study_date: date | None = None
+    description: str = ""
+    modality: str = ""
+    body_part: str = ""
+    institution: str = ""
+    accession_number: str = ""
+    patient_name: str = ""
+    patient_birth_date: date | None = None
+    series: dict[str, SeriesInfo] = field(default_factory=dict)
+
+
+def parse_da(value) -> date | None:
+    text = str(value or "").strip()
+    if len(text) >= 8 and text[:8].isdigit():
+        try:
+            return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        except ValueError:
+            return None
+    return None
+
+
+def _first(value):
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
+        return value[0] if len(value) else None
+    return value
+
+
+def _float(value) -> float | None:
+    value = _first(value)
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def plane_of(orientation) -> tuple[str, np.ndarray | None]:
+    """The anatomical plane from ImageOrientationPatient, and the slice normal."""
+    try:
+        values = [float(v) for v in orientation]
+    except (TypeError, ValueError):
+        return "", None
+    if len(values) != 6:
+        return "", None
+    normal = np.cross(np.array(values[:3]), np.array(values[3:]))
+    if not np.linalg.norm(normal):
+        return "", None
+    axis = int(np.argmax(np.abs(normal)))
+    if abs(normal[axis]) < 0.8:
+        return "oblique", normal
+    return ("sagittal", "coronal", "axial")[axis], normal
+
+
+def _position(ipp, normal, fallback) -> float | None:
+    if ipp is not None and normal is not None:
+        try:
+            return float(np.dot(np.array([float(v) for v in ipp]), normal))
+        except (TypeError, ValueError):
+            pass
+    return _float(fallback)
+
+
+def iter_members(data: bytes, file_type: str) -> Iterator[tuple[str, bytes]]:
+    """(member name, bytes) of each DICOM object in a stored file's plaintext."""
+    if file_type == "dicom":
+        yield "", data
+        return
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            base = posixpath.basename(info.filename)
+            if info.is_dir() or base.startswith(".") or info.filename.startswith(SKIP_PREFIXES):
+                continue
+            if base.upper() == "DICOMDIR":
+                continue
+            yield info.filename, zf.read(info)
+
+
+def read_member(data: bytes, file_type: str, member: str) -> bytes:
+    if file_type == "dicom":
+        return data
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return zf.read(member)
+
+
+def scan(data: bytes, file_type: str) -> tuple[dict[str, StudyInfo], int]:
+    """Group the objects of one file into studies and series (headers only).
+
+    Returns (studies by uid, number of members that are not readable images).
+    """
+    studies: dict[str, StudyInfo] = {}
+    skipped = 0
+    for member, raw in iter_members(data, file_type):
+        try:
+            ds = pydicom.dcmread(io.BytesIO(raw), stop_before_pixels=True, force=False)
+        except Exception:
+            skipped += 1
+            continue
+        if "Rows" not in ds or "StudyInstanceUID" not in ds or "SeriesInstanceUID" not in ds:
+            skipped += 1  # a report, a presentation state, a DICOMDIR under another name
+            continue
+        study = studies.get(str(ds.StudyInstanceUID))
+        if study is None:
+            study = studies[str(ds.StudyInstanceUID)] = StudyInfo(
+                study_uid=str(ds.StudyInstanceUID),
+                study_date=parse_da(ds.get("StudyDate")) or parse_da(ds.get("SeriesDate")),
+                description=str(ds.get("StudyDescription", ""))[:200],
+                modality=str(ds.get("Modality", ""))[:16],
+                body_part=str(ds.get("BodyPartExamined", ""))[:64],
+                institution=str(ds.get("InstitutionName", ""))[:200],
+                accession_number=str(ds.get("AccessionNumber", ""))[:64],
+                patient_name=str(ds.get("PatientName", ""))[:200],
+                patient_birth_date=parse_da(ds.get("PatientBirthDate")),
+            )
+        uid = str(ds.SeriesInstanceUID)
+        series = study.series.get(uid)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+        shared = ds.get("SharedFunctionalGroupsSequence")
+        orientation = ds.get("ImageOrientationPatient")
+        if orientation is None and shared:
+            orientation = _nested(shared[0], "PlaneOrientationSequence", "ImageOrientationPatient")
+        if orientation is None and per_frame:
+            orientation = _nested(per_frame[0], "PlaneOrientationSequence", "ImageOrientationPatient")
+        plane, normal = plane_of(orientation)
+        if series is None:
+            series = study.series[uid] = SeriesInfo(
+                series_uid=uid,
+                number=int(ds.SeriesNumber) if ds.get("SeriesNumber") not in (None, "") else None,
+                description=str(ds.get("SeriesDescription", ""))[:200],
+                modality=str(ds.get("Modality", ""))[:16],
+                plane=plane,
+                rows=int(ds.Rows),
+                columns=int(ds.Columns),
+                window_center=_float(ds.get("WindowCenter")),
+                window_width=_float(ds.get("WindowWidth")),
+                transfer_syntax=str(ds.file_meta.get("TransferSyntaxUID", "")),
+                sample_member=member,
+            )
+        number = ds.get("InstanceNumber")
+        number = int(number) if number not in (None, "") else None
+        for frame in range(frames):
+            ipp = ds.get("ImagePositionPatient")
+            if per_frame and frame < len(per_frame):
+                ipp = _nested(per_frame[frame], "PlanePositionSequence", "ImagePositionPatient") or ipp
+            series.slices.append(
+                Slice(
+                    member=member,
+                    frame=frame,
+                    sop_uid=str(ds.get("SOPInstanceUID", ""))[:64],
+                    instance_number=number,
+                    position=_position(ipp, normal, ds.get("SliceLocation")),
+                )
+            )
+    for study in studies.values():
+        for series in study.series.values():
+            series.slices.sort(
+                key=lambda s: (
+                    s.position if s.position is not None else float("inf"),
+                    s.instance_number or 0,
+                    s.frame,
+                )
+            )
+    return studies, skipped
+
+
+def _nested(item, sequence: str, keyword: str):
+    seq = item.get(sequence)
+    if seq:
+        return seq[0].get(keyword)
+    return None
+
+
+TRANSFER_SYNTAX_WORDS = {
+    "1.2.840.10008.1.2.4.50": "JPEG baseline",
+    "1.2.840.10008.1.2.4.51": "JPEG extended",
+    "1.2.840.10008.1.2.4.57": "JPEG lossless",
+    "1.2.840.10008.1.2.4.70": "JPEG lossless",
+    "1.2.840.10008.1.2.4.80": "JPEG-LS lossless",
+    "1.2.840.10008.1.2.4.81": "JPEG-LS",
+    "1.2.840.10008.1.2.4.90": "JPEG 2000 lossless",
+    "1.2.840.10008.1.2.4.91": "JPEG 2000",
+    "1.2.840.10008.1.2.5": "RLE",
+}
+
+
+def syntax_words(uid: str) -> str:
+    if uid in TRANSFER_SYNTAX_WORDS:
+        return TRANSFER_SYNTAX_WORDS[uid]
+    name = UID(uid).name if uid else ""
+    return name or "an unknown encoding"
+
+
+def decode(raw: bytes) -> np.ndarray:
+    """All frames of one object as a (frames, rows, columns) array in modality
+    units (rescale slope and intercept applied); a colour image is made grey.
+
+    Raises ``DecodeError`` with a plain reason.
+    """
+    try:
+        ds = pydicom.dcmread(io.BytesIO(raw))
+    except Exception as exc:
+        raise DecodeError("the file's structure is damaged") from exc
+    if "PixelData" not in ds:
+        raise DecodeError("it has no image data")
+    syntax = str(ds.file_meta.get("TransferSyntaxUID", ""))
+    try:
+        pixels = ds.pixel_array
+    except Exception as exc:
+        words = syntax_words(syntax)
+        if "No plugins" in str(exc) or "missing required dependencies" in str(exc) or "plugin" in str(exc).lower():
+            raise DecodeError(f"its images are compressed as {words}, which this server cannot decode") from exc
+        raise DecodeError(f"its image data ({words}) is damaged or incomplete") from exc
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    if samples > 1:
+        # Colour (RGB after decoding): luminance is enough for review.
+        pixels = pixels.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if frames == 1 and pixels.ndim == 2:
+        pixels = pixels[np.newaxis]
+    slope = _float(ds.get("RescaleSlope")) or 1.0
+    intercept = _float(ds.get("RescaleIntercept")) or 0.0
+    if slope != 1.0 or intercept != 0.0:
+        pixels = pixels.astype(np.float32) * slope + intercept
+    elif pixels.dtype.itemsize > 2 or pixels.dtype.kind == "f":
+        pixels = pixels.astype(np.float32)
+    if str(ds.get("PhotometricInterpretation", "")) == "MONOCHROME1":
+        pixels = pixels.max() - pixels.astype(np.float32) + pixels.min()
+    return np.ascontiguousarray(pixels)
+
+
+class DecodeError(Exception):
+    pass
+
+
+def window(frame: np.ndarray, center: float, width: float) -> np.ndarray:
+    """8-bit display values for a window (DICOM PS3.3 C.11.2.1.2, linear)."""
+    width = max(float(width), 1.0)
+    low = center - 0.5 - (width - 1) / 2
+    scale = 255.0 / (width - 1 if width > 1 else 1)
+    out = (frame.astype(np.float32) - low) * scale
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
+
+
+def auto_window(frame: np.ndarray) -> tuple[float, float]:
+    """A default window from the data (1st to 99th percentile) when the header has none."""
+    sample = frame[:: max(1, frame.shape[0] // 128), :: max(1, frame.shape[1] // 128)]
+    lo, hi = np.percentile(sample, [1, 99])
+    width = max(float(hi - lo), 1.0)
+    return float(lo + width / 2), width
