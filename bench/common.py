@@ -279,6 +279,7 @@ def secret_env() -> dict:
     return {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(45),
         "INTAKE_FILE_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "INTAKE_AUDIT_KEY": secrets.token_urlsafe(32),
     }
 
 

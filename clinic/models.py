@@ -1,7 +1,10 @@
-"""What spans apps: the append-only, hash-chained audit trail."""
+"""What spans apps: the append-only, keyed hash chain of the audit trail, and
+failed attempts counted where the cache cannot lose them."""
 
 import hashlib
+import hmac
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
@@ -35,6 +38,15 @@ class AuditEntry(models.Model):
         PURGE = "purge", "Purged personal data"
         LOGIN = "login", "Signed in"
         LOGIN_FAILED = "login_failed", "Failed sign-in"
+        VIEW_LIST = "view_list", "Listed or searched cases"
+        REFUSED = "refused", "Refused access"
+
+    class Version(models.IntegerChoices):
+        # Rows written before the chain was keyed: anyone with database access
+        # could recompute them, so they are accepted only before the first
+        # keyed row, and the exported head hashes pin them (clinic.audit_anchors).
+        SHA256 = 1, "SHA-256 (unkeyed, before 2026-11)"
+        HMAC_SHA256 = 2, "HMAC-SHA256 with INTAKE_AUDIT_KEY"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
@@ -47,6 +59,7 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    version = models.PositiveSmallIntegerField(choices=Version.choices, default=Version.HMAC_SHA256)
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -66,26 +79,39 @@ class AuditEntry(models.Model):
         raise AuditChainError("The audit trail is append-only.")
 
     def payload(self) -> str:
-        return json.dumps(
-            [
-                self.created_at.isoformat(),
-                self.actor_id,
-                self.actor_label,
-                self.action,
-                self.object_type,
-                self.object_ref,
-                self.summary,
-                self.ip,
-                self.prev_hash,
-            ],
-            separators=(",", ":"),
-        )
+        fields = [
+            self.created_at.isoformat(),
+            self.actor_id,
+            self.actor_label,
+            self.action,
+            self.object_type,
+            self.object_ref,
+            self.summary,
+            self.ip,
+            self.prev_hash,
+        ]
+        if self.version != self.Version.SHA256:
+            fields.append(self.version)  # so a keyed row cannot pass for a legacy one
+        return json.dumps(fields, separators=(",", ":"))
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.payload().encode()).hexdigest()
+        if self.version == self.Version.SHA256:
+            return hashlib.sha256(self.payload().encode()).hexdigest()
+        return audit_hmac(self.payload())
 
 
 GENESIS = "0" * 64
+
+
+def audit_hmac(message: str) -> str:
+    """HMAC-SHA256 under INTAKE_AUDIT_KEY, which lives in the environment, not
+    the database: someone who can rewrite the table cannot recompute the chain."""
+    key = settings.INTAKE_AUDIT_KEY
+    if not key:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("INTAKE_AUDIT_KEY is not set: the audit trail cannot be written or checked.")
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def client_ip(request):
@@ -129,17 +155,54 @@ def audit_record(*, action, summary, actor=None, request=None, object_type="", o
 
 
 def verify_chain() -> tuple[bool, int, str]:
-    """Walk the chain oldest first. Returns (ok, entries checked, problem)."""
+    """Walk the chain oldest first. Returns (ok, entries checked, problem).
+
+    Removing entries at the end leaves a valid chain: the exported head
+    hashes catch that (clinic.audit_anchors.verify_anchors)."""
     prev = GENESIS
     n = 0
+    keyed_seen = False
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
         n += 1
         if entry.prev_hash != prev:
             return False, n, f"entry {entry.id}: does not follow the entry before it (one was removed or altered)"
-        if entry.compute_hash() != entry.entry_hash:
+        if entry.version == AuditEntry.Version.SHA256 and keyed_seen:
+            # An unkeyed row after a keyed one was written by hand, to dodge the key.
+            return False, n, f"entry {entry.id}: unkeyed after keyed entries, so its contents were altered"
+        keyed_seen = keyed_seen or entry.version != AuditEntry.Version.SHA256
+        if not hmac.compare_digest(entry.compute_hash(), entry.entry_hash):
             return False, n, f"entry {entry.id}: its contents were altered"
         prev = entry.entry_hash
     return True, n, ""
+
+
+class FailedAttempt(models.Model):
+    """One wrong answer (a status page's date of birth, say), counted in the
+    database: a rate limit kept only in the cache switches off when the cache
+    is down, and these limits guard personal data."""
+
+    key = models.CharField(max_length=80)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "created_at"])]
+
+    def __str__(self):
+        return f"{self.key} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def failed_attempts(key: str, *, window: timedelta) -> int:
+    return FailedAttempt.objects.filter(key=key, created_at__gte=timezone.now() - window).count()
+
+
+def failed_attempt_record(*, key: str, window: timedelta) -> None:
+    # Rows older than the window count for nothing: drop them as we go.
+    FailedAttempt.objects.filter(key=key, created_at__lt=timezone.now() - window).delete()
+    FailedAttempt.objects.create(key=key)
+
+
+def failed_attempts_clear(*, key: str) -> None:
+    FailedAttempt.objects.filter(key=key).delete()
 
 
 class ClosureDay(models.Model):

@@ -343,6 +343,34 @@ INTAKE_MAX_ROUTE_DELIVERIES = 5
 # Staff must pass a second factor for the admin (production turns it on).
 INTAKE_REQUIRE_OTP = env.bool("INTAKE_REQUIRE_OTP", default=False)
 
+# --- Audit trail: keyed chain, head hashes exported (clinic.audit_anchors) ---
+# The HMAC key of the audit chain, kept outside the database (local and test
+# settings fix a development key; production requires it).
+INTAKE_AUDIT_KEY = env("INTAKE_AUDIT_KEY", default="")
+# Every few minutes beat writes the chain's head hash as a new, never-rewritten
+# object to the "audit" storage: a local folder, or a bucket with S3 Object Lock
+# (INTAKE_AUDIT_S3_BUCKET), which the database's users cannot touch.
+INTAKE_AUDIT_ANCHOR_SECONDS = env.int("INTAKE_AUDIT_ANCHOR_SECONDS", default=600)
+INTAKE_AUDIT_ANCHOR_ROOT = Path(env("INTAKE_AUDIT_ANCHOR_ROOT", default=str(VAR_DIR / "audit-anchors")))
+STORAGES["audit"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(INTAKE_AUDIT_ANCHOR_ROOT), "file_permissions_mode": 0o440},
+}
+if _audit_bucket := env("INTAKE_AUDIT_S3_BUCKET", default=""):
+    STORAGES["audit"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _audit_bucket,
+            "location": env("INTAKE_AUDIT_S3_PREFIX", default="audit-anchors"),
+            "file_overwrite": False,
+            "querystring_auth": False,
+        },
+    }
+CELERY_BEAT_SCHEDULE["export-audit-head"] = {
+    "task": "clinic.tasks.export_audit_head",
+    "schedule": float(INTAKE_AUDIT_ANCHOR_SECONDS),
+}
+
 # --- Clinic time and holidays ---
 # Every time a person reads (pages, emails, the admin, the CSV) is in the
 # clinic's zone; the database keeps UTC (USE_TZ). One setting names the zone:

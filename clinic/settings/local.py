@@ -12,5 +12,7 @@ if not env("EMAIL_URL", default=""):
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # A fixed development key for MRI files; production takes its keys from the environment.
 INTAKE_FILE_KEYS = env.list("INTAKE_FILE_KEYS", default=["tXy5N0o8o0p0aXx5nP2b0Vb3H9r4Yw6b8XxqkQ2n0zU="])
+# A fixed development key for the audit chain; production takes its key from the environment.
+INTAKE_AUDIT_KEY = env("INTAKE_AUDIT_KEY", default="local-only-audit-key-7e3a91")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -22,6 +22,7 @@ REQUIRED = {
     "CACHE_URL": "Redis for rate limits, e.g. redis://redis:6379/1",
     "INTAKE_SITE_URL": "the public https:// address, e.g. https://mri.example-clinic.org",
     "INTAKE_FILE_KEYS": "one or more Fernet keys for MRI files, newest first",
+    "INTAKE_AUDIT_KEY": "a random value of 32 characters or more, kept apart from database backups",
     "EMAIL_URL": "the mail relay, e.g. smtp+tls://user:password@smtp.example:587",
 }
 

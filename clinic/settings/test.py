@@ -15,6 +15,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = mailer("django.core.mail.backends.locmem.EmailBackend")  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 INTAKE_FILE_KEYS = ["x0ZPc0T9nK3o6Qm8y2pC1g9qkVb7wHf5sXl4rUa8t2E="]
+INTAKE_AUDIT_KEY = "test-only-audit-key-5d1c"
+# Never a developer's var/audit-anchors: tests that export point it at their own folder.
+STORAGES["audit"]["OPTIONS"]["location"] = str(VAR_DIR / f"audit-anchors-test-{os.getpid()}")  # noqa: F405
 # Tests of the minimum fill time set it themselves.
 INTAKE_MIN_FILL_SECONDS = 0
 # Rate limits are exercised by their own tests with small values.

@@ -23,6 +23,7 @@ PROD_ENV = {
     "DJANGO_SECRET_KEY": "x" * 20 + "-not-a-real-secret-but-long-enough-for-the-check-0123456789",
     "DJANGO_ALLOWED_HOSTS": "clinic.example",
     "INTAKE_FILE_KEYS": "x0ZPc0T9nK3o6Qm8y2pC1g9qkVb7wHf5sXl4rUa8t2E=",
+    "INTAKE_AUDIT_KEY": "not-a-real-audit-key-but-long-enough-0123456789",
     # Parsed, never connected to, by these checks.
     "DATABASE_URL": "postgres://clinic@db.clinic.example:5432/clinic",
     "CELERY_BROKER_URL": "redis://redis.clinic.example:6379/0",
