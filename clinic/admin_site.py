@@ -4,9 +4,25 @@ user must also have passed a TOTP second factor (django-otp)."""
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.apps import AdminConfig
+from django.urls import path
 
 
 class ClinicAdminSite(AdminSite):
+    def __init__(self, name="admin"):
+        super().__init__(name)
+        self._pages = {}
+
+    def register_page(self, route: str, view, *, name: str):
+        """Serve ``view`` (request -> response) at /admin/<route> as ``admin:<name>``,
+        behind the admin's sign-in and permission checks. For staff pages that
+        belong to no model (the triage dashboard); apps call it from their
+        admin module, which autodiscover imports before the URLs are built."""
+        self._pages[name] = (route, view)
+
+    def get_urls(self):
+        pages = [path(route, self.admin_view(view), name=name) for name, (route, view) in self._pages.items()]
+        return [*pages, *super().get_urls()]
+
     def has_permission(self, request):
         if not super().has_permission(request):
             return False

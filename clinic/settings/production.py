@@ -74,3 +74,7 @@ CSRF_COOKIE_NAME = "__Host-csrftoken"
 INTAKE_REQUIRE_OTP = True
 
 CACHES = {"default": env.cache("CACHE_URL")}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # Without socket timeouts a frozen Redis would hang every rate-limited
+    # request; with them the limits fail open (intake.ratelimit) in a second.
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 1, "socket_timeout": 1})

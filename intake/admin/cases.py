@@ -2,7 +2,7 @@
 
 Nobody edits a case through a Django form here: the patient's answers are
 read-only for everyone, and every change (status, assignee, queue, note) is a
-POST to a small view that makes one service call (intake.admin_views).
+POST to a small view that makes one service call (intake.admin.views).
 """
 
 import phonenumbers
@@ -20,13 +20,13 @@ from django.utils.timesince import timesince
 from clinic.models import AuditEntry, audit_record
 from clinic.templatetags.clinic_time import STAFF_FORMAT, format_clinic_time
 
-from .. import admin_views
+from .. import sla
 from ..choices import Diagnosis, RedFlag, Region, Treatment, TreatmentDuration
-from ..dashboard import Sla, sla_state
-from ..transitions import DECISIONS, Status, allowed_next
 from ..models import REFERENCE_ALPHABET, ReviewRequest
 from ..services.bulk import cases_bulk_assign, cases_bulk_move_queue, cases_bulk_transition
-from . import filters
+from ..transitions import DECISIONS, Status, allowed_next
+from . import filters, views
+from .export import cases_export_csv
 from .forms import AssignForm, BulkActionForm, DecisionForm, MoveQueueForm, NoteForm
 
 FIELDSETS = [
@@ -213,10 +213,13 @@ class ReviewRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="SLA", ordering="sla_due_at")
     def sla(self, obj):
-        state = sla_state(obj)
+        state = sla.state(obj)
         title = f"due {format_clinic_time(obj.sla_due_at, STAFF_FORMAT)}" if obj.sla_due_at else ""
         return format_html(
-            '<span class="sla-badge sla-{}" title="{}">{}</span>', state.replace("_", "-"), title, Sla.LABELS[state]
+            '<span class="sla-badge sla-{}" title="{}">{}</span>',
+            state.replace("_", "-"),
+            title,
+            sla.State.LABELS[state],
         )
 
     @admin.display(description="MRI received", boolean=True, ordering="mri_received_at")
@@ -295,8 +298,8 @@ class ReviewRequestAdmin(admin.ModelAdmin):
         timeline.sort(key=lambda item: item["at"])
         return {
             "case": case,
-            "sla_state": sla_state(case),
-            "sla_label": Sla.LABELS[sla_state(case)],
+            "sla_state": sla.state(case),
+            "sla_label": sla.State.LABELS[sla.state(case)],
             "can_triage": can_triage,
             "can_decide": can_decide,
             "moves": moves if can_triage else [],
@@ -323,14 +326,14 @@ class ReviewRequestAdmin(admin.ModelAdmin):
 
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
-            path("export/", wrap(admin_views.case_export_view), name=f"{prefix}_export"),
-            path("<path:object_id>/transition/", wrap(admin_views.case_transition_view), name=f"{prefix}_transition"),
-            path("<path:object_id>/assign/", wrap(admin_views.case_assign_view), name=f"{prefix}_assign"),
-            path("<path:object_id>/move/", wrap(admin_views.case_move_queue_view), name=f"{prefix}_move"),
-            path("<path:object_id>/note/", wrap(admin_views.case_note_view), name=f"{prefix}_note"),
+            path("export/", wrap(views.case_export_view), name=f"{prefix}_export"),
+            path("<path:object_id>/transition/", wrap(views.case_transition_view), name=f"{prefix}_transition"),
+            path("<path:object_id>/assign/", wrap(views.case_assign_view), name=f"{prefix}_assign"),
+            path("<path:object_id>/move/", wrap(views.case_move_queue_view), name=f"{prefix}_move"),
+            path("<path:object_id>/note/", wrap(views.case_note_view), name=f"{prefix}_note"),
             path(
                 "<path:object_id>/files/<int:file_id>/",
-                wrap(admin_views.mri_file_download_view),
+                wrap(views.mri_file_download_view),
                 name=f"{prefix}_file",
             ),
             *super().get_urls(),
@@ -381,7 +384,7 @@ class ReviewRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected to CSV (no clinical details)", permissions=["export"])
     def export_csv(self, request, queryset):
-        return admin_views.cases_export_csv(request, queryset)
+        return cases_export_csv(request, queryset)
 
 
 def _action_target(request, name):

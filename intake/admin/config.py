@@ -12,10 +12,10 @@ from django.urls import path, reverse
 
 from clinic.admin_audit import AuditedAdminMixin
 
-from .. import admin_views
 from ..choices import PainDuration, Region
-from ..transitions import OPEN
 from ..models import QueueMembership, RoutingRule, StaffQueue
+from ..transitions import OPEN
+from . import views
 from .forms import RoutingRuleForm
 
 
@@ -120,7 +120,7 @@ class RoutingRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return "; ".join(parts) or "anything"
 
     def get_urls(self):
-        view = self.admin_site.admin_view(lambda request: admin_views.routing_dry_run_view(request, self))
+        view = self.admin_site.admin_view(lambda request: views.routing_dry_run_view(request, self))
         return [path("dry-run/", view, name="intake_routingrule_dry_run"), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):

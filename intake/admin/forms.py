@@ -5,8 +5,8 @@ from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 
 from ..choices import DecisionReason, PainDuration, Region
-from ..transitions import DECISIONS, Status
 from ..models import RoutingRule, StaffQueue
+from ..transitions import DECISIONS, Status
 
 
 class TransitionForm(forms.Form):

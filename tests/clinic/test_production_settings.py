@@ -70,3 +70,10 @@ def test_a_complete_environment_starts():
     result = run_manage("check")
     assert result.returncode == 0, result.stderr
     assert PROD_ENV["INTAKE_SITE_URL"].startswith("https://")
+
+
+def test_the_production_redis_cache_cannot_hang_a_request():
+    code = "from django.conf import settings as s; print(s.CACHES['default']['OPTIONS'])"
+    result = run_manage("shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert "'socket_timeout': 1" in result.stdout and "'socket_connect_timeout': 1" in result.stdout

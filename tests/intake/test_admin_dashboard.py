@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AuditEntry
-from intake.dashboard import Sla, dashboard_for, sla_state
-from intake.transitions import Status
+from intake.admin.selectors import dashboard_for
 from intake.models import CaseEvent, ReviewRequest, RoutingRule, StaffQueue
+from intake.transitions import Status
 
 from .test_admin_support import changelist_url, make_case, make_staff
 
@@ -126,28 +126,6 @@ def test_dashboard_page_has_an_svg_chart_and_no_health_data(client, staff):
     for private in ("Zebulon", "Quixote", "rare thing", case.email, case.phone, "Herniated"):
         assert private not in html
     assert "<script>" not in html and 'style="' not in html
-
-
-# --- SLA badge -----------------------------------------------------------------------
-def test_sla_states(staff):
-    now = timezone.now()
-    case = make_case(staff.queue_a)
-    for fields, expected in [
-        ({"sla_due_at": now + timedelta(hours=10)}, Sla.ON_TIME),
-        ({"sla_due_at": now + timedelta(hours=3)}, Sla.DUE_SOON),
-        ({"sla_due_at": now - timedelta(minutes=1)}, Sla.OVERDUE),
-        ({"sla_due_at": now - timedelta(hours=1), "sla_paused_at": now}, Sla.PAUSED),
-        ({"sla_due_at": now - timedelta(hours=1), "sla_stopped": True}, Sla.STOPPED),
-    ]:
-        for name, value in {"sla_paused_at": None, "sla_stopped": False, **fields}.items():
-            setattr(case, name, value)
-        assert sla_state(case, now) == expected, fields
-    urgent = StaffQueue(name="u", sla_hours=1, is_urgent=True)
-    case.queue, case.sla_paused_at, case.sla_stopped = urgent, None, False
-    case.sla_due_at = now + timedelta(minutes=30)
-    assert sla_state(case, now) == Sla.ON_TIME  # a quarter of 1 h is 15 min
-    case.sla_due_at = now + timedelta(minutes=10)
-    assert sla_state(case, now) == Sla.DUE_SOON
 
 
 # --- Filters, search and orderings ------------------------------------------------------
