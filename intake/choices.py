@@ -1,6 +1,7 @@
 """The vocabularies of a review request, shared by forms, rules and the admin."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Region(models.TextChoices):
@@ -58,6 +59,7 @@ class Diagnosis(models.TextChoices):
     SCIATICA = "sciatica", "Sciatica"
     OTHER = "other", "Something else"
     NONE = "none", "I have not been told of a diagnosis"
+    UNSURE = "unsure", _("I am not sure")
 
 
 class Treatment(models.TextChoices):

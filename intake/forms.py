@@ -11,6 +11,7 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 
 from . import choices
 
@@ -259,12 +260,12 @@ class PainForm(StepForm):
 
 class HistoryForm(StepForm):
     title = "What you have been told and tried"
-    intro = "Answer what you know; “not sure” is fine."
+    intro = _("Answer what you know. If you are not sure what you were told, choose “I am not sure”.")
 
     diagnoses = checkboxes(
         "Has a doctor told you that you have any of these?",
         choices.Diagnosis.choices,
-        "Please choose at least one, or “I have not been told of a diagnosis”.",
+        _("Please choose at least one, or “I have not been told of a diagnosis”."),
     )
     diagnosis_other = forms.CharField(label="If something else, what were you told?", max_length=200, required=False)
     prior_surgery = yes_no("Have you had surgery on your spine before?")
@@ -293,9 +294,14 @@ class HistoryForm(StepForm):
     def clean(self):
         data = super().clean()
         dx = data.get("diagnoses") or []
-        if "none" in dx and len(dx) > 1:
+        if set(dx) == {"none", "unsure"}:
             self.add_error(
-                "diagnoses", "You chose “not been told of a diagnosis” and a diagnosis. Please choose one or the other."
+                "diagnoses", _("You chose “I have not been told of a diagnosis” and “I am not sure”. Please choose one.")
+            )
+        elif "none" in dx and len(dx) > 1:
+            self.add_error(
+                "diagnoses",
+                _("You chose “not been told of a diagnosis” and a diagnosis. Please choose one or the other."),
             )
         if "other" in dx and not (data.get("diagnosis_other") or "").strip():
             self.add_error("diagnosis_other", "Please tell us what else you were told, in a few words.")
@@ -342,19 +348,32 @@ class MriForm(StepForm):
         help_text="So we can ask them for the images if needed.",
     )
 
+    # Shown at the question and looked for by uploads.js, which removes it
+    # once a file is uploaded (a stale error after a good upload misleads).
+    no_file_error = _(
+        "You chose to upload your MRI but no file is uploaded yet. Upload it below, or choose "
+        "“my imaging centre will send it”."
+    )
+
     def __init__(self, *args, uploaded_count=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.uploaded_count = uploaded_count
-        self.helper = _helper(
-            "mri_status",
-            Div(
-                HTML('<p class="fw-semibold mb-1">When was it taken?</p>'),
-                Div(Div("mri_month", css_class="col-7"), Div("mri_year", css_class="col-5"), css_class="row"),
-                "mri_region",
-                "imaging_centre",
-                css_class="mri-details",
-            ),
+        if uploaded_count and not self.is_bound:
+            # Files are uploaded but the step not yet sent (a reload, or the
+            # upload without JavaScript): keep the answer that shows them.
+            self.initial.setdefault("mri_status", choices.MriStatus.UPLOAD)
+        details = Div(
+            HTML('<p class="fw-semibold mb-1">When was it taken?</p>'),
+            Div(Div("mri_month", css_class="col-7"), Div("mri_year", css_class="col-5"), css_class="row"),
+            "mri_region",
+            "imaging_centre",
+            css_class="mri-details",
         )
+        self.helper = _helper("mri_status", details)
+        # The step's page renders the form in two parts, with the upload box
+        # between them, right under the question it depends on.
+        self.status_helper = _helper("mri_status")
+        self.details_helper = _helper(details)
 
     def clean(self):
         data = super().clean()
@@ -384,11 +403,7 @@ class MriForm(StepForm):
         if not (data.get("imaging_centre") or "").strip():
             self.add_error("imaging_centre", "Please tell us where it was done, so we can get the images.")
         if status == choices.MriStatus.UPLOAD and self.uploaded_count == 0:
-            self.add_error(
-                "mri_status",
-                "You chose to upload your MRI but no file is uploaded yet. Upload it below, or choose "
-                "“my imaging centre will send it”.",
-            )
+            self.add_error("mri_status", self.no_file_error)
         return data
 
     def answers(self):
