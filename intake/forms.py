@@ -296,7 +296,8 @@ class HistoryForm(StepForm):
         dx = data.get("diagnoses") or []
         if set(dx) == {"none", "unsure"}:
             self.add_error(
-                "diagnoses", _("You chose “I have not been told of a diagnosis” and “I am not sure”. Please choose one.")
+                "diagnoses",
+                _("You chose “I have not been told of a diagnosis” and “I am not sure”. Please choose one."),
             )
         elif "none" in dx and len(dx) > 1:
             self.add_error(
