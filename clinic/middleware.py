@@ -46,3 +46,34 @@ class AuditContextMiddleware:
             return self.get_response(request)
         finally:
             current_request.reset(token)
+
+
+class CacheCheckAtStartupMiddleware:
+    """Production: refuse to start a web process whose cache is unreachable.
+
+    The per-address rate limits fail open when the cache is down (a patient's
+    request matters more than a limit for a minute), so a cache that was never
+    reachable would leave them off for good, silently. Middleware is built
+    once when the WSGI application loads (gunicorn's worker boot), before any
+    request and never for management commands, so this is the place to check:
+    a worker that cannot reach the cache fails to boot and says why. Then it
+    leaves the chain (MiddlewareNotUsed) and costs requests nothing.
+    """
+
+    def __init__(self, get_response):
+        from django.core.cache import cache
+        from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
+
+        probe = f"startup-check:{time.time()}"
+        try:
+            cache.set(probe, 1, 10)
+            reached = cache.get(probe) == 1
+            cache.delete(probe)
+        except Exception as exc:  # noqa: BLE001  (whatever the cache's client raises)
+            raise ImproperlyConfigured(
+                f"The cache (CACHE_URL) is unreachable ({type(exc).__name__}): rate limits would be off. "
+                "Start Redis or fix CACHE_URL."
+            ) from exc
+        if not reached:
+            raise ImproperlyConfigured("The cache (CACHE_URL) does not keep values: rate limits would be off.")
+        raise MiddlewareNotUsed

@@ -196,8 +196,12 @@ def failed_attempts(key: str, *, window: timedelta) -> int:
 
 
 def failed_attempt_record(*, key: str, window: timedelta) -> None:
-    # Rows older than the window count for nothing: drop them as we go.
-    FailedAttempt.objects.filter(key=key, created_at__lt=timezone.now() - window).delete()
+    # Rows older than the window count for nothing: drop them as we go (this
+    # key's, and anyone's older than a day, so the table stays small).
+    now = timezone.now()
+    FailedAttempt.objects.filter(
+        models.Q(key=key, created_at__lt=now - window) | models.Q(created_at__lt=now - max(window, timedelta(days=1)))
+    ).delete()
     FailedAttempt.objects.create(key=key)
 
 

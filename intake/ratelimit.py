@@ -1,17 +1,26 @@
-"""Cache-based limits per client address: a friendly 429 past the limit.
+"""Limits per client address, and wrong answers per status link: a friendly
+429 past the limit.
 
-The limits fail open: if the cache (Redis in production) is unreachable, a
-patient's request goes through rather than ending in an error page. Losing a
-rate limit for a minute is a far smaller harm than losing a request.
+The per-address limits live in the cache and fail open: if the cache (Redis in
+production) is unreachable, a patient's request goes through rather than
+ending in an error page. Losing a rate limit for a minute is a far smaller
+harm than losing a request.
+
+Wrong answers (a status link's date of birth) are different: that limit is
+what stops someone guessing a birth date to read a patient's status, so it
+must not switch off with the cache. They are counted in the database
+(clinic.FailedAttempt), which the page needs anyway.
 """
 
 import functools
 import logging
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.shortcuts import render
 
 from clinic.client_ip import client_ip
+from clinic.models import failed_attempt_record, failed_attempts, failed_attempts_clear
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +61,17 @@ def limit_exceeded(bucket: str, key: str, limit: int, period: int = 3600) -> boo
         return False
 
 
-@_fail_open(0)
-def failures(key: str) -> int:
-    return cache.get(f"rf:{key}") or 0
+def failures(key: str, period: int = 3600) -> int:
+    """Wrong answers for ``key`` in the last ``period`` seconds (database: fails closed)."""
+    return failed_attempts(key, window=timedelta(seconds=period))
 
 
-@_fail_open(None)
 def record_failure(key: str, period: int = 3600) -> None:
-    if not cache.add(f"rf:{key}", 1, period):
-        cache.incr(f"rf:{key}")
+    failed_attempt_record(key=key, window=timedelta(seconds=period))
 
 
-@_fail_open(None)
 def clear_failures(key: str) -> None:
-    cache.delete(f"rf:{key}")
+    failed_attempts_clear(key=key)
 
 
 def too_many(request, what: str):

@@ -73,6 +73,10 @@ CSRF_COOKIE_NAME = "__Host-csrftoken"
 # Staff must pass a second factor (TOTP) for the admin in production.
 INTAKE_REQUIRE_OTP = True
 
+# Each web process checks the cache once as it boots, and refuses to start
+# without it (clinic.middleware.CacheCheckAtStartupMiddleware).
+MIDDLEWARE = ["clinic.middleware.CacheCheckAtStartupMiddleware", *MIDDLEWARE]  # noqa: F405
+
 CACHES = {"default": env.cache("CACHE_URL")}
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     # Without socket timeouts a frozen Redis would hang every rate-limited
