@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from . import choices
+from . import choices, sla
 from .transitions import OPEN, Status
 
 # Crockford-style alphabet: no 0/O, 1/I/L, U; easy to read out over the phone.
@@ -98,8 +98,13 @@ class ReviewRequestQuerySet(models.QuerySet):
             return self
         return self.filter(queue__memberships__user=user)
 
+    # The SLA conditions are intake.sla's; these only expose them.
     def overdue(self, now=None):
-        return self.filter(sla_due_at__lt=now or timezone.now(), sla_paused_at__isnull=True, sla_stopped=False)
+        return self.filter(sla.overdue_q(now or timezone.now()))
+
+    def waiting_on_clinic(self):
+        """Open cases whose clock runs: not paused, not stopped (admin filter and dashboard)."""
+        return self.filter(sla.waiting_on_clinic_q())
 
 
 class ReviewRequest(models.Model):

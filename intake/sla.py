@@ -17,6 +17,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from .transitions import OPEN, SETTLED, WAITING
 
 
 def _window(day_local: datetime):
@@ -135,8 +139,6 @@ def on_status_change(case, old: str, new: str, now: datetime) -> None:
     """Pause the clock while waiting on others, resume it (the due time moves
     by the working time paused), stop it once settled, restart it on reopening.
     Changes the case in memory; the caller saves it."""
-    from .transitions import SETTLED, WAITING
-
     around = _around_the_clock(case)
     if new in SETTLED:
         case.sla_stopped = True
@@ -172,28 +174,19 @@ def on_queue_move(case, queue, now: datetime) -> None:
 def is_overdue(case, now: datetime) -> bool:
     """The row-level twin of ``overdue_q`` (escalation re-checks under the lock)."""
     return bool(
-        case.sla_due_at is not None
-        and case.sla_due_at < now
-        and case.sla_paused_at is None
-        and not case.sla_stopped
+        case.sla_due_at is not None and case.sla_due_at < now and case.sla_paused_at is None and not case.sla_stopped
     )
 
 
 def overdue_q(now: datetime):
     """Past the due time, clock running. ``ReviewRequest.objects.overdue()``;
     the partial index case_sla_due (sla_stopped = false) serves it."""
-    from django.db.models import Q
-
     return Q(sla_due_at__lt=now, sla_paused_at__isnull=True, sla_stopped=False)
 
 
 def waiting_on_clinic_q():
     """Open, and the clinic's move: neither paused (waiting on the patient or an
     imaging centre) nor stopped. ``ReviewRequest.objects.waiting_on_clinic()``."""
-    from django.db.models import Q
-
-    from .transitions import OPEN
-
     return Q(status__in=OPEN, sla_stopped=False, sla_paused_at__isnull=True)
 
 
@@ -233,8 +226,6 @@ def state(case, now: datetime | None = None) -> str:
     ``now`` defaults to this process's clock, not the database's: a display
     per row must not cost a query per row.
     """
-    from django.utils import timezone
-
     now = now or timezone.now()
     if case.sla_stopped:
         return State.STOPPED

@@ -22,10 +22,11 @@ from . import choices
 from .forms import STEP_FORMS, STEP_NAMES, StatusCheckForm, UploadForm, UrgentCallbackForm
 from .models import MriFile
 from .ratelimit import clear_failures, client_address, failures, limit_exceeded, record_failure, too_many
-from .selectors import TokenExpired, TokenInvalid, case_for_token, patient_stage, promised_by, status_link
+from .selectors import patient_stage, promised_by
 from .services.alerts import storage_failure_alert
 from .services.files import mri_file_add, mri_file_remove_from_draft
 from .services.submission import case_for_submission, review_request_submit
+from .status_links import TokenExpired, TokenInvalid, case_for_token, status_link
 from .storage import StorageUnavailable
 from .uploads import UploadRejected
 

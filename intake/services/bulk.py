@@ -10,8 +10,8 @@ the others still change.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..transitions import DECISIONS, Status
 from ..models import ReviewRequest
+from ..transitions import DECISIONS, Status
 from .errors import ServiceError
 from .lifecycle import case_assign, case_move_queue, case_transition
 

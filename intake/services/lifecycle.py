@@ -1,19 +1,22 @@
 """Status changes, assignment, queue moves, notes and SLA escalation.
 
 Every function locks the case row first, checks the version the caller saw
-(so two staff acting at once cannot both succeed) and writes an event.
+(so two staff acting at once cannot both succeed) and writes an event and an
+audit entry. There is one writer of a case's status (``_transition``, checked
+against ``intake.transitions``) and one of its assignee (``_assign``); routing
+uses both. The SLA fields are ``intake.sla``'s to change.
 """
 
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Count, F, Q
 
 from clinic.models import AuditEntry, audit_record
 
 from .. import clock, sla
-from ..transitions import DECISIONS, PATIENT_NOTIFIED, SETTLED, WAITING, Status, can_transition
-from ..models import CaseEvent, ReviewRequest
+from ..models import CaseEvent, QueueMembership, ReviewRequest
+from ..transitions import DECISIONS, OPEN, PATIENT_NOTIFIED, Status, can_transition
 from .errors import CaseConflict, IllegalTransition, ServiceError
-from .notifications import Notification, notify_patient, notify_supervisors
+from .notifications import Notification, notify_patient, notify_queue_members, notify_supervisors
 
 
 def _lock(case_id: int, expected_version: int | None) -> ReviewRequest:
@@ -32,36 +35,105 @@ def _save(case: ReviewRequest):
     case.save()
 
 
-def _audit(case: ReviewRequest, actor, summary: str):
-    """Every change to a case also goes to the tamper-evident audit trail
-    (who, when, what, and from where via the current request)."""
-    audit_record(
-        action=AuditEntry.Action.CHANGE, summary=summary, actor=actor, object_type="case", object_ref=case.reference
+class _Record:
+    """What one change to one case leaves behind: its timeline events and one
+    audit entry, written together at the end. However many steps a change takes
+    (routing: routed, triage, assigned) it costs one INSERT for the events and
+    one audit entry; routing's hot path depends on that (bench/README.md).
+
+    Audit lines carry ids and statuses only, never health data: the audit
+    trail is read by people who may not see the case."""
+
+    def __init__(self, case: ReviewRequest, actor=None):
+        self.case = case
+        self.actor = actor
+        self.events: list[CaseEvent] = []
+        self.lines: list[str] = []
+
+    def add(self, event: CaseEvent, audit_line: str = "") -> CaseEvent:
+        self.events.append(event)
+        if audit_line:
+            self.lines.append(audit_line)
+        return event
+
+    def write(self) -> None:
+        CaseEvent.objects.bulk_create(self.events)
+        if self.lines:
+            # Every change to a case also goes to the tamper-evident audit
+            # trail (who, when, what, and from where via the current request).
+            audit_record(
+                action=AuditEntry.Action.CHANGE,
+                summary="; ".join(self.lines),
+                actor=self.actor,
+                object_type="case",
+                object_ref=self.case.reference,
+            )
+
+
+def _transition(
+    case: ReviewRequest,
+    to_status: str,
+    *,
+    record: _Record,
+    now,
+    actor=None,
+    reason_category: str = "",
+    note: str = "",
+    kind: str = CaseEvent.Kind.STATUS,
+    summary: str = "",
+) -> CaseEvent:
+    """The one writer of ``case.status``: check the table, apply the
+    decision, contact and SLA rules, record the event. The caller holds the
+    row lock and saves the case."""
+    old = case.status
+    if not can_transition(old, to_status):
+        raise IllegalTransition(f"{case.reference} cannot move from {Status(old).label} to {Status(to_status).label}.")
+    if to_status in DECISIONS:
+        if actor is not None and not (actor.is_superuser or actor.has_perm("intake.record_decision")):
+            raise ServiceError("Only clinicians record decisions.")
+        if not reason_category or not note.strip():
+            raise ServiceError("A decision needs a reason category and a note.")
+        case.decision_reason = reason_category
+        case.decided_at = now
+    if old in (Status.SUBMITTED, Status.TRIAGE) and actor is not None and case.first_contact_at is None:
+        case.first_contact_at = now
+    if to_status == Status.MRI_RECEIVED and case.mri_received_at is None:
+        case.mri_received_at = now
+    sla.on_status_change(case, old, to_status, now)
+    case.status = to_status
+    event = CaseEvent(
+        case=case,
+        kind=kind,
+        actor=actor,
+        from_status=old,
+        to_status=to_status,
+        summary=summary or f"{Status(old).label} → {Status(to_status).label}",
+        reason_category=reason_category,
+        body=note.strip(),
+        created_at=now,
     )
+    return record.add(event, f"Status {old} -> {to_status}")
 
 
-def _sla_on_status(case: ReviewRequest, old: str, new: str, now):
-    """Pause the clock while waiting on others; stop it once settled."""
-    around = bool(case.queue and case.queue.is_urgent)
-    if new in SETTLED:
-        case.sla_stopped = True
-        case.sla_paused_at = None
-        return
-    if new in WAITING and old not in WAITING:
-        case.sla_paused_at = now
-    elif new not in WAITING and case.sla_paused_at is not None:
-        paused = sla.business_time_between(case.sla_paused_at, now, around_the_clock=around)
-        if case.sla_due_at is not None:
-            case.sla_due_at = sla.add_business_time(case.sla_due_at, paused, around_the_clock=around)
-        case.sla_paused_at = None
-        case.escalated_at = None
-    if case.sla_stopped and new not in SETTLED and case.queue is not None:
-        # Reopened: a fresh clock from now.
-        case.sla_stopped = False
-        case.escalated_at = None
-        case.sla_due_at = sla.add_business_time(
-            now, timezone.timedelta(hours=case.queue.sla_hours), around_the_clock=around
+def _assign(case: ReviewRequest, user, *, record: _Record, now, actor=None, waiting_in=None) -> None:
+    """The one writer of ``case.assigned_to``. ``waiting_in``: no one in that
+    queue could take the case (it waits unassigned, and the event says why)."""
+    case.assigned_to = user
+    case.assigned_at = now if user else None
+    if waiting_in is not None:
+        record.add(
+            CaseEvent(
+                case=case,
+                kind=CaseEvent.Kind.UNASSIGNED,
+                summary=f"No active member in {waiting_in.name}; waiting.",
+                created_at=now,
+            ),
+            f"Unassigned: no active member in queue {waiting_in.pk}",
         )
+        return
+    summary = f"Assigned to {user.get_username()}" if user else "Unassigned"
+    event = CaseEvent(case=case, kind=CaseEvent.Kind.ASSIGNED, actor=actor, summary=summary, created_at=now)
+    record.add(event, summary)
 
 
 def case_transition(
@@ -77,36 +149,12 @@ def case_transition(
     now = clock.now()
     with transaction.atomic():
         case = _lock(case_id, expected_version)
-        old = case.status
-        if not can_transition(old, to_status):
-            raise IllegalTransition(
-                f"{case.reference} cannot move from {Status(old).label} to {Status(to_status).label}."
-            )
-        if to_status in DECISIONS:
-            if actor is not None and not (actor.is_superuser or actor.has_perm("intake.record_decision")):
-                raise ServiceError("Only clinicians record decisions.")
-            if not reason_category or not note.strip():
-                raise ServiceError("A decision needs a reason category and a note.")
-            case.decision_reason = reason_category
-            case.decided_at = now
-        if old in (Status.SUBMITTED, Status.TRIAGE) and actor is not None and case.first_contact_at is None:
-            case.first_contact_at = now
-        if to_status == Status.MRI_RECEIVED and case.mri_received_at is None:
-            case.mri_received_at = now
-        _sla_on_status(case, old, to_status, now)
-        case.status = to_status
-        _save(case)
-        event = CaseEvent.objects.create(
-            case=case,
-            kind=CaseEvent.Kind.STATUS,
-            actor=actor,
-            from_status=old,
-            to_status=to_status,
-            summary=f"{Status(old).label} → {Status(to_status).label}",
-            reason_category=reason_category,
-            body=note.strip(),
+        record = _Record(case, actor)
+        event = _transition(
+            case, to_status, record=record, now=now, actor=actor, reason_category=reason_category, note=note
         )
-        _audit(case, actor, f"Status {old} -> {to_status}")
+        _save(case)
+        record.write()
         if to_status in PATIENT_NOTIFIED:
             notify_patient(case, Notification.Kind.PATIENT_STATUS, f"{to_status}:{event.pk}")
     return case
@@ -124,42 +172,70 @@ def case_assign(*, case_id: int, user, actor=None, expected_version: int | None 
             raise ServiceError(f"{user.get_username()} is not a member of {case.queue}.")
         if case.assigned_to_id == (user.pk if user else None):
             return case
-        case.assigned_to = user
-        case.assigned_at = clock.now() if user else None
+        record = _Record(case, actor)
+        _assign(case, user, record=record, now=clock.now(), actor=actor)
         _save(case)
-        CaseEvent.objects.create(
-            case=case,
-            kind=CaseEvent.Kind.ASSIGNED,
-            actor=actor,
-            summary=f"Assigned to {user.get_username()}" if user else "Unassigned",
-        )
-        _audit(case, actor, f"Assigned to {user.get_username()}" if user else "Unassigned")
+        record.write()
     return case
 
 
-def case_move_queue(*, case_id: int, queue, actor=None, expected_version: int | None = None) -> ReviewRequest:
-    """Move a case to another staff queue: a fresh SLA, unassigned, members told."""
-    from .notifications import notify_queue_members
-    from .routing import case_auto_assign, sla_due
+def pick_assignee(queue):
+    """The active member with the fewest open cases; ties go to whoever has
+    waited longest since their last assignment (never assigned counts first)."""
+    return (
+        QueueMembership.objects.filter(queue=queue, is_active=True, user__is_active=True)
+        .annotate(
+            open_cases=Count(
+                "user__assigned_cases",
+                filter=Q(user__assigned_cases__status__in=OPEN, user__assigned_cases__purged_at__isnull=True),
+            )
+        )
+        .order_by("open_cases", F("last_assigned_at").asc(nulls_first=True), "user_id")
+        .select_related("user")
+    )
 
+
+def case_auto_assign(*, case: ReviewRequest, now, record: _Record) -> list:
+    """Assign within the case's queue (through ``_assign``), or record that no
+    one can take it. The caller holds the case row and writes ``record``.
+    Returns the queue's active memberships (with users), ranked, so the caller
+    can notify them without asking the database again."""
+    # Lock the queue's memberships before counting: two routings into one
+    # queue at once must not both see the same "fewest open cases". Lock
+    # order is always case row, then memberships, so this cannot deadlock.
+    locked = list(QueueMembership.objects.select_for_update().filter(queue=case.queue).values_list("pk", flat=True))
+    ranked = list(pick_assignee(case.queue)) if locked else []
+    if not ranked:
+        _assign(case, None, record=record, now=now, waiting_in=case.queue)
+        notify_supervisors(case, Notification.Kind.SUPERVISOR_UNASSIGNED, f"unassigned:{case.queue_id}")
+    else:
+        membership = ranked[0]
+        QueueMembership.objects.filter(pk=membership.pk).update(last_assigned_at=now)
+        _assign(case, membership.user, record=record, now=now)
+    return ranked
+
+
+def case_move_queue(*, case_id: int, queue, actor=None, expected_version: int | None = None) -> ReviewRequest:
+    """Move a case to another staff queue: a fresh SLA, reassigned, members told."""
+    now = clock.now()
     with transaction.atomic():
         case = _lock(case_id, expected_version)
         if case.queue_id == queue.pk:
             return case
         if not queue.is_active:
             raise ServiceError(f"{queue} is not active; choose an active queue.")
+        record = _Record(case, actor)
         old = case.queue
         case.queue = queue
         case.is_urgent = case.is_urgent or queue.is_urgent
-        case.sla_due_at = sla_due(queue, clock.now())
-        case.escalated_at = None
-        case.assigned_to = None
-        CaseEvent.objects.create(
-            case=case, kind=CaseEvent.Kind.MOVED, actor=actor, summary=f"Moved from {old} to {queue}"
+        sla.on_queue_move(case, queue, now)
+        record.add(
+            CaseEvent(case=case, kind=CaseEvent.Kind.MOVED, actor=actor, summary=f"Moved from {old} to {queue}"),
+            f"Moved from queue {old.pk if old else '-'} to {queue.pk}",
         )
-        case_auto_assign(case=case)
+        case_auto_assign(case=case, now=now, record=record)
         _save(case)
-        _audit(case, actor, f"Moved from queue {old.pk if old else '-'} to {queue.pk}")
+        record.write()
         notify_queue_members(case)
     return case
 
@@ -171,10 +247,11 @@ def case_add_note(*, case_id: int, actor, body: str) -> CaseEvent:
         raise ServiceError("A note cannot be empty.")
     with transaction.atomic():
         case = _lock(case_id, None)
-        event = CaseEvent.objects.create(
-            case=case, kind=CaseEvent.Kind.NOTE, actor=actor, summary="Note added", body=body
+        record = _Record(case, actor)
+        event = record.add(
+            CaseEvent(case=case, kind=CaseEvent.Kind.NOTE, actor=actor, summary="Note added", body=body), "Note added"
         )
-        _audit(case, actor, "Note added")
+        record.write()
         return event
 
 
@@ -191,17 +268,16 @@ def cases_escalate_overdue(now=None) -> int:
         with transaction.atomic():
             case = ReviewRequest.objects.select_for_update().get(pk=case_id)
             # Re-check under the lock: it may have moved on meanwhile.
-            if (
-                case.escalated_at
-                or case.sla_stopped
-                or case.sla_paused_at
-                or not case.sla_due_at
-                or case.sla_due_at >= now
-            ):
+            if case.escalated_at or not sla.is_overdue(case, now):
                 continue
             case.escalated_at = now
             case.save(update_fields=["escalated_at", "updated_at"])
-            CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.ESCALATED, summary="Past its SLA; supervisors told")
+            record = _Record(case)
+            record.add(
+                CaseEvent(case=case, kind=CaseEvent.Kind.ESCALATED, summary="Past its SLA; supervisors told"),
+                f"Escalated: past its SLA (due {case.sla_due_at:%Y-%m-%d %H:%M %Z})",
+            )
+            record.write()
             # One notice per breach: the breach is named by its due time.
             notify_supervisors(case, Notification.Kind.SUPERVISOR_OVERDUE, f"overdue:{case.sla_due_at:%Y%m%d%H%M%S}")
             count += 1

@@ -23,19 +23,20 @@ URGENT_KINDS = {Kind.STAFF_URGENT}
 
 
 def notification_request(
-    *, case: ReviewRequest, kind: str, recipient: str, key: str, status_shown: str = "", fresh: bool = False
+    *, case: ReviewRequest, kind: str, recipient: str, key: str, status_shown: str = "", known_new: bool = False
 ):
     """Record that ``recipient`` should hear about ``case``; enqueue it after commit.
 
     Asking again for the same key records the repeat and sends nothing more.
-    ``fresh`` says the key cannot exist yet (a case created or first routed in
-    this very transaction, under its row lock): one INSERT instead of
-    get_or_create's four round trips, on the hottest paths.
+    ``known_new=True`` SKIPS THE DEDUPE CHECK: only for a key that cannot
+    exist yet (a case created or first routed in this very transaction, under
+    its row lock). One INSERT instead of get_or_create's four round trips, on
+    the hottest paths; anywhere else it would raise on the unique key.
     """
     if not recipient:
         return None
     fields = {"case": case, "kind": kind, "recipient": recipient, "status_shown": status_shown}
-    if fresh:
+    if known_new:
         notification, created = Notification.objects.create(dedupe_key=key[:120], **fields), True
     else:
         notification, created = Notification.objects.get_or_create(dedupe_key=key[:120], defaults=fields)
@@ -53,14 +54,14 @@ def supervisors():
     return User.objects.filter(is_active=True, groups__name="Supervisor").exclude(email="").distinct()
 
 
-def notify_queue_members(case: ReviewRequest, members=None, *, fresh: bool = False):
+def notify_queue_members(case: ReviewRequest, members=None, *, known_new: bool = False):
     """Tell the queue's active members (``members``: memberships already loaded, with users)."""
     kind = Kind.STAFF_URGENT if case.queue.is_urgent else Kind.STAFF_NEW_CASE
     if members is None:
         members = case.queue.memberships.filter(is_active=True, user__is_active=True).select_related("user")
     for m in members:
         notification_request(
-            case=case, kind=kind, recipient=m.user.email, key=f"{kind}:{case.pk}:{m.user_id}", fresh=fresh
+            case=case, kind=kind, recipient=m.user.email, key=f"{kind}:{case.pk}:{m.user_id}", known_new=known_new
         )
 
 
@@ -69,7 +70,7 @@ def notify_supervisors(case: ReviewRequest, kind: str, occasion: str):
         notification_request(case=case, kind=kind, recipient=user.email, key=f"{kind}:{case.pk}:{occasion}:{user.pk}")
 
 
-def notify_patient(case: ReviewRequest, kind: str, occasion: str, *, fresh: bool = False):
+def notify_patient(case: ReviewRequest, kind: str, occasion: str, *, known_new: bool = False):
     if case.email and case.purged_at is None:
         notification_request(
             case=case,
@@ -77,12 +78,13 @@ def notify_patient(case: ReviewRequest, kind: str, occasion: str, *, fresh: bool
             recipient=case.email,
             key=f"{kind}:{case.pk}:{occasion}",
             status_shown=case.status,
-            fresh=fresh,
+            known_new=known_new,
         )
 
 
 def _context(n: Notification) -> dict:
-    from ..selectors import promised_by, status_link
+    from ..selectors import promised_by
+    from ..status_links import status_link
 
     case = n.case
     return {

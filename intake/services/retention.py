@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from clinic.models import AuditEntry, audit_record
 
-from ..transitions import RETENTION_ENDED
 from ..models import CaseEvent, MriFile, ReviewRequest
 from ..storage import StorageUnavailable, delete_stored
+from ..transitions import RETENTION_ENDED
 
 log = logging.getLogger(__name__)
 # The session key under which intake.views keeps the patient's draft

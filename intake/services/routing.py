@@ -1,74 +1,26 @@
-"""Routing a submitted case to a staff queue and assigning it: exactly once."""
+"""Routing a submitted case to a staff queue and assigning it: exactly once.
+
+The rules decide (``intake.rules``, pure); this records the decision through
+the lifecycle's one status writer and one assignment writer, with the due time
+from ``intake.sla``.
+"""
 
 import logging
-from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from .. import clock, sla
-from ..transitions import OPEN, Status
-from ..models import CaseEvent, Outbox, QueueMembership, ReviewRequest, RoutingRule
+from ..models import CaseEvent, Outbox, ReviewRequest, RoutingRule
 from ..rules import CaseFacts, decide
-from .notifications import Notification, notify_queue_members, notify_supervisors
+from ..transitions import Status
+
+# The lifecycle's private writers: routing is the one other service that
+# changes a case's status and assignee, and it must do so the same way.
+from .lifecycle import _Record, _transition, case_auto_assign
+from .notifications import notify_queue_members
 
 log = logging.getLogger(__name__)
-
-
-def sla_due(queue, start):
-    return sla.add_business_time(start, timedelta(hours=queue.sla_hours), around_the_clock=queue.is_urgent)
-
-
-def pick_assignee(queue):
-    """The active member with the fewest open cases; ties go to whoever has
-    waited longest since their last assignment (never assigned counts first)."""
-    return (
-        QueueMembership.objects.filter(queue=queue, is_active=True, user__is_active=True)
-        .annotate(
-            open_cases=Count(
-                "user__assigned_cases",
-                filter=Q(user__assigned_cases__status__in=OPEN, user__assigned_cases__purged_at__isnull=True),
-            )
-        )
-        .order_by("open_cases", F("last_assigned_at").asc(nulls_first=True), "user_id")
-        .select_related("user")
-    )
-
-
-def case_auto_assign(*, case: ReviewRequest, now=None, events: list | None = None):
-    """Assign within the case's queue, or record that no one can take it.
-
-    The timeline event is appended to ``events`` for the caller to write with
-    its own (one INSERT for all); without a list it is written here. Returns
-    the queue's active memberships (with users), ranked, so the caller can
-    notify them without asking the database again.
-    """
-    now = now or clock.now()
-    pending = [] if events is None else events
-    # Lock the queue's memberships before counting: two routings into one
-    # queue at once must not both see the same "fewest open cases". Lock
-    # order is always case row, then memberships, so this cannot deadlock.
-    locked = list(QueueMembership.objects.select_for_update().filter(queue=case.queue).values_list("pk", flat=True))
-    ranked = list(pick_assignee(case.queue)) if locked else []
-    if not ranked:
-        pending.append(
-            CaseEvent(
-                case=case, kind=CaseEvent.Kind.UNASSIGNED, summary=f"No active member in {case.queue.name}; waiting."
-            )
-        )
-        notify_supervisors(case, Notification.Kind.SUPERVISOR_UNASSIGNED, f"unassigned:{case.queue_id}")
-    else:
-        membership = ranked[0]
-        QueueMembership.objects.filter(pk=membership.pk).update(last_assigned_at=now)
-        case.assigned_to = membership.user
-        case.assigned_at = now
-        pending.append(
-            CaseEvent(case=case, kind=CaseEvent.Kind.ASSIGNED, summary=f"Assigned to {membership.user.get_username()}")
-        )
-    if events is None:
-        CaseEvent.objects.bulk_create(pending)
-    return ranked
 
 
 # What routing reads and writes of a case: the row lock fetches only these,
@@ -77,6 +29,8 @@ ROUTING_READS = (
     "pk", "status", "version", "created_at", "routed_at", "is_urgent", "red_flags", "is_duplicate", "mri_status",
     "mri_taken_on", "mri_region", "regions", "pain_duration", "severity", "queue", "assigned_to",
     "assigned_at", "matched_rule", "routing_reason", "sla_due_at",
+    # read by the lifecycle's status writer and the audit entry
+    "reference", "sla_paused_at", "sla_stopped", "first_contact_at",
 )  # fmt: skip
 ROUTING_WRITES = [
     "queue", "matched_rule", "routing_reason", "routed_at", "sla_due_at", "status", "assigned_to", "assigned_at",
@@ -110,26 +64,31 @@ def case_route(*, case_id: int, now=None) -> bool:
         case.matched_rule = decision.rule
         case.routing_reason = decision.reason[:300]
         case.routed_at = now
-        case.sla_due_at = sla_due(queue, case.created_at)
-        from_status = case.status
+        case.sla_due_at = sla.due_at(queue, case.created_at)
+        record = _Record(case)
+        record.lines.append(f"Routed to queue {queue.pk} by rule {decision.rule.pk if decision.rule else '-'}")
+        summary = f"Routed to {queue.name}. {decision.reason}"[:300]
         if case.status == Status.SUBMITTED:
-            case.status = Status.TRIAGE
-        events = [
-            CaseEvent(
-                case=case,
-                kind=CaseEvent.Kind.ROUTED,
-                from_status=from_status,
-                to_status=case.status,
-                summary=f"Routed to {queue.name}. {decision.reason}"[:300],
-                created_at=now,
+            # Through the transitions table like every status change; the
+            # routing event is the status event (one row, from and to).
+            _transition(case, Status.TRIAGE, record=record, now=now, kind=CaseEvent.Kind.ROUTED, summary=summary)
+        else:  # withdrawn or advised before routing: placed, status kept
+            record.add(
+                CaseEvent(
+                    case=case,
+                    kind=CaseEvent.Kind.ROUTED,
+                    from_status=case.status,
+                    to_status=case.status,
+                    summary=summary,
+                    created_at=now,
+                )
             )
-        ]
-        members = case_auto_assign(case=case, now=now, events=events)
-        CaseEvent.objects.bulk_create(events)  # the routing and the assignment, one INSERT
+        members = case_auto_assign(case=case, now=now, record=record)
         case.version += 1
         case.save(update_fields=ROUTING_WRITES)
+        record.write()  # the routing and the assignment: one INSERT, one audit entry
         Outbox.objects.filter(case=case).update(state=Outbox.State.DONE, done_at=now)
         # First routing, under the row lock: no staff notice for this case exists yet.
-        notify_queue_members(case, members, fresh=True)
+        notify_queue_members(case, members, known_new=True)
     log.info("case %s routed", case.pk)
     return True

@@ -8,8 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .. import clock
-from ..transitions import OPEN
 from ..models import CaseEvent, MriFile, Outbox, ReviewRequest, new_reference
+from ..transitions import OPEN
 from .dispatch import enqueue_on_commit
 from .notifications import Notification, notify_patient
 
@@ -129,6 +129,6 @@ def _submit_once(reference, *, answers, kind, draft_key, submission_key, ip, use
                 case.mri_received_at = now
                 case.save(update_fields=["mri_received_at"])
         Outbox.objects.create(case=case, created_at=now)
-        notify_patient(case, Notification.Kind.PATIENT_CONFIRMATION, "confirmation", fresh=True)
+        notify_patient(case, Notification.Kind.PATIENT_CONFIRMATION, "confirmation", known_new=True)
         enqueue_on_commit(route_case, case.pk, urgent=case.is_urgent)
     return case

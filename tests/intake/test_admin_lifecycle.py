@@ -9,10 +9,10 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.transitions import DECISIONS, TRANSITIONS, Status, allowed_next
 from intake.models import CaseEvent, Notification
 from intake.services.errors import IllegalTransition, ServiceError
 from intake.services.lifecycle import case_transition
+from intake.transitions import DECISIONS, TRANSITIONS, Status, allowed_next
 
 from .test_admin_support import (
     change_url,

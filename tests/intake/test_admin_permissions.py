@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from clinic.models import AuditEntry
-from intake.transitions import Status
 from intake.models import CaseEvent, ReviewRequest, RoutingRule
+from intake.transitions import Status
 
 from .test_admin_support import (
     add_pdf,

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.transitions import Status
 from intake.services.files import mri_file_add
+from intake.transitions import Status
 from tests.factories import CaseFactory, MembershipFactory, StaffQueueFactory, UserFactory
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"

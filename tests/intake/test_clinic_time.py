@@ -14,8 +14,8 @@ from clinic.models import AuditEntry, ClosureDay
 from clinic.templatetags.clinic_time import clinic_zone_name, format_clinic_time
 from intake import sla
 from intake.models import ReviewRequest
-from intake.selectors import status_link
-from intake.services.routing import case_route, sla_due
+from intake.services.routing import case_route
+from intake.status_links import status_link
 from tests.factories import CaseFactory, UserFactory
 
 from .helpers import CONTACT, MRI, submit_complete
@@ -112,7 +112,7 @@ def test_a_closure_day_added_in_the_admin_shifts_the_due_time(client, staff):
     assert sla.add_business_time(WEDNESDAY_4PM, 24 * HOUR) == at(2026, 12, 2, 13, 0)
     assert sla.business_time_between(at(2026, 11, 25, 8), at(2026, 11, 27, 17)) == 9 * HOUR
     # And through routing: a case submitted then is promised the later time.
-    assert sla_due(staff.queue_a, WEDNESDAY_4PM) == at(2026, 12, 2, 13, 0)
+    assert sla.due_at(staff.queue_a, WEDNESDAY_4PM) == at(2026, 12, 2, 13, 0)
 
     # Supervisors can list, change and delete closures; coordinators cannot add one.
     assert client.get(reverse("admin:clinic_closureday_changelist")).status_code == 200

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from intake.forms import STEP_FORMS
 from intake.models import ReviewRequest
-from intake.selectors import status_link
+from intake.status_links import status_link
 
 from .helpers import fill_until, step_url
 

@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from intake.models import CaseEvent, Outbox, ReviewRequest
-from intake.selectors import STATUS_SALT, status_link
+from intake.status_links import STATUS_SALT, status_link
 
 from .helpers import CONSENT, CONTACT, MRI, SAFETY_NO, fill_until, step_url, submit_complete
 
