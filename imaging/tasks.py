@@ -1,0 +1,18 @@
+"""Imaging tasks: ids only. Safe to run twice (the service returns early)."""
+
+from celery import shared_task
+
+from intake.storage import StorageUnavailable
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=6, soft_time_limit=300)
+def index_mri_file(self, mri_file_id: int):
+    from intake.tasks import backoff
+
+    from .services import imaging_index_file
+
+    try:
+        done = imaging_index_file(mri_file_id=mri_file_id)
+    except StorageUnavailable as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from None
+    return done.state if done else None
