@@ -51,6 +51,10 @@ def mri_file_add(*, uploaded, draft_key: str = "", case=None) -> MriFile:
                 CaseEvent.objects.create(
                     case=case, kind=CaseEvent.Kind.FILE, summary=f"MRI file added ({f.get_file_type_display()})"
                 )
+                if kind in (MriFile.FileType.DICOM, MriFile.FileType.ZIP):
+                    from imaging.services import imaging_index_enqueue  # the viewer's index, after commit
+
+                    imaging_index_enqueue(f.pk)
     except BaseException:
         try:
             storage.delete_stored(name)
