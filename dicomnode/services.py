@@ -1,0 +1,367 @@
+"""The DICOM node's writes: read Orthanc's change feed, match each new study
+to an open case, fetch it and attach it as an MRI file, once.
+
+Exactly once, with any number of pollers and Orthanc restarting at any time:
+
+- The feed is read under a lock on the one ``ChangeCursor`` row, and each
+  study becomes one ``ReceivedStudy`` row (its Orthanc id is unique), so a
+  change read twice (two pollers, Orthanc's index rebuilt) is recorded once.
+- A worker claims a study (a token and a lease, in a short transaction), then
+  downloads it with no transaction open: a slow Orthanc never holds a lock.
+- The attach is one transaction under the study's row lock that first checks
+  the claim is still this worker's: the MRI file, the case's events, the
+  status change and the study's new state commit together or not at all. A
+  stored object whose row never committed is deleted.
+- A download that fails (refused, reset, Orthanc restarted and the ZIP cut
+  short) leaves the study FAILED with a retry time; nothing was attached.
+
+Health data (names, birth dates) stays in the database: log lines name the
+study's number and the reason only.
+"""
+
+import logging
+import secrets
+from collections import Counter
+from datetime import datetime, timedelta
+from tempfile import SpooledTemporaryFile
+from time import monotonic
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from clinic.models import AuditEntry, audit_record
+from intake import clock, storage
+from intake.models import CaseEvent, ReviewRequest
+from intake.services.errors import ServiceError
+from intake.services.files import mri_file_add
+from intake.services.lifecycle import case_transition
+from intake.transitions import OPEN, Status, can_transition
+from intake.uploads import UploadRejected
+
+from . import matching
+from .models import PENDING, TRANSITIONS, ChangeCursor, ReceivedStudy
+from .orthanc import ORTHANC_ID, OrthancClient, OrthancUnavailable, StudyGone, StudyHeader
+
+log = logging.getLogger(__name__)
+S = ReceivedStudy.State
+
+# A worker that dies mid-download holds its claim this long; longer than any
+# download the poll task's time limit allows (dicomnode.tasks).
+CLAIM_SECONDS = 15 * 60
+FEED_PAGE = 200
+FEED_MAX_PAGES = 50
+# ZIPs up to this size stay in memory; larger ones spill to an anonymous
+# temporary file that has no name on disk and is gone when closed.
+SPOOL_BYTES = 16 * 1024 * 1024
+RETRY_FIRST_SECONDS = 10
+RETRY_MAX_SECONDS = 3600
+
+
+class IllegalStudyTransition(ServiceError):
+    pass
+
+
+def _move(rs: ReceivedStudy, to_state: str):
+    if to_state not in TRANSITIONS[rs.state]:
+        raise IllegalStudyTransition(f"Received study #{rs.pk} cannot go from {rs.state} to {to_state}.")
+    rs.state = to_state
+
+
+def _release(rs: ReceivedStudy):
+    rs.claim_token = ""
+    rs.claimed_until = None
+
+
+# --- The poll ------------------------------------------------------------------------------
+def orthanc_poll(*, client: OrthancClient | None = None, now: datetime | None = None, budget_seconds=20.0) -> dict:
+    """Record new studies from Orthanc's change feed, then process the studies
+    that are due (new, or failed and due again), starting new ones for at most
+    ``budget_seconds``. Does nothing while ``INTAKE_ORTHANC_URL`` is empty.
+    Returns counts by outcome."""
+    if client is None:
+        if not settings.INTAKE_ORTHANC_URL:
+            return {"off": True}
+        client = OrthancClient.from_settings()
+    try:
+        recorded = received_studies_record(client=client)
+    except OrthancUnavailable as exc:
+        log.warning("DICOM node: Orthanc's change feed could not be read (%s)", exc)
+        return {"orthanc_unavailable": True}
+    outcomes = Counter()
+    started = monotonic()
+    for rs_id in _due_ids(now or clock.now()):
+        if monotonic() - started > budget_seconds:
+            break  # the rest wait for the next poll
+        rs = received_study_process(received_study_id=rs_id, client=client, now=now)
+        if rs is not None:
+            outcomes[rs.state] += 1
+    return {"recorded": recorded, **outcomes}
+
+
+def _due_ids(now: datetime) -> list[int]:
+    due = ReceivedStudy.objects.filter(state=S.NEW) | ReceivedStudy.objects.filter(
+        state=S.FAILED, next_attempt_at__lte=now
+    )
+    return list(due.order_by("pk").values_list("pk", flat=True)[:100])
+
+
+def received_studies_record(*, client: OrthancClient) -> int:
+    """Read Orthanc's change feed from the cursor and record every study that
+    became stable ("StableStudy") as a new ``ReceivedStudy``. Returns how many
+    were new."""
+    ChangeCursor.objects.get_or_create(pk=1)
+    recorded = 0
+    for _ in range(FEED_MAX_PAGES):
+        # The cursor's lock is held across one page's HTTP call on purpose: a
+        # second poller waits and then reads on from where this one stopped.
+        with transaction.atomic():
+            cursor = ChangeCursor.objects.select_for_update().get(pk=1)
+            changes, last, done = client.changes(since=cursor.last_seq, limit=FEED_PAGE)
+            if last < cursor.last_seq:
+                # Orthanc's index was replaced (a new storage folder): its feed
+                # starts again at 1. Read it all again; the unique study id
+                # keeps what was already recorded from being recorded twice.
+                log.warning("DICOM node: Orthanc's change feed restarted (last %s, cursor %s)", last, cursor.last_seq)
+                cursor.last_seq = 0
+                cursor.save()
+                continue
+            for change in changes:
+                if change.change_type == "StableStudy" and ORTHANC_ID.fullmatch(change.resource_id):
+                    _, created = ReceivedStudy.objects.get_or_create(orthanc_id=change.resource_id)
+                    recorded += created
+            if changes:
+                cursor.last_seq = max(last, changes[-1].seq)
+                cursor.save()
+        if done:
+            break
+    return recorded
+
+
+# --- One study -----------------------------------------------------------------------------
+def received_study_process(
+    *, received_study_id: int, client: OrthancClient, now: datetime | None = None
+) -> ReceivedStudy | None:
+    """Match one new (or failed, due) study and attach it, or leave it for a
+    coordinator. Returns the study, or None when it was not this worker's to
+    do (another worker holds it, it is not due, or it is done)."""
+    now = now or clock.now()
+    token = _claim(received_study_id, now=now, states=PENDING, due_only=True)
+    if token is None:
+        return None
+    orthanc_id = ReceivedStudy.objects.values_list("orthanc_id", flat=True).get(pk=received_study_id)
+    try:
+        header = client.study(orthanc_id)
+        _record_header(received_study_id, token, header)
+        case_id, how = matching.match_case(header)
+        if case_id is None:
+            return _settle(received_study_id, token, S.UNMATCHED, note=how)
+        return _fetch_and_attach(
+            received_study_id, token, header=header, case_id=case_id, client=client, how=how, actor=None, now=now
+        )
+    except UploadRejected as exc:
+        return _settle(received_study_id, token, S.REJECTED, error=str(exc))
+    except StudyGone:
+        return _settle(received_study_id, token, S.REJECTED, error="Orthanc no longer has this study.")
+    except Exception as exc:
+        # Any other failure (Orthanc gone mid-download, the storage, the
+        # database) leaves the study retriable; the reason is recorded.
+        log.warning("DICOM node: study #%s not attached this time (%s)", received_study_id, type(exc).__name__)
+        return _fail(received_study_id, token, exc, now)
+
+
+def received_study_attach(
+    *, received_study_id: int, case_reference: str, actor, client: OrthancClient | None = None
+) -> ReceivedStudy:
+    """A coordinator attaches an unmatched study to a case they can see:
+    fetched, checked and stored exactly like a matched one, audited."""
+    if not (actor.is_superuser or actor.has_perm("dicomnode.match_receivedstudy")):
+        raise ServiceError("You may not attach received imaging to cases.")
+    reference = matching.reference_in(case_reference)
+    if reference is None:
+        raise ServiceError("Enter a case reference such as MR-7K3F9Q.")
+    case = (
+        ReviewRequest.objects.visible_to(actor)
+        .filter(reference=reference, status__in=OPEN, purged_at__isnull=True)
+        .first()
+    )
+    if case is None:
+        raise ServiceError(f"There is no open case {reference} in your queues.")
+    if client is None:
+        if not settings.INTAKE_ORTHANC_URL:
+            raise ServiceError("The DICOM node is off (INTAKE_ORTHANC_URL is not set).")
+        client = OrthancClient.from_settings()
+    now = clock.now()
+    token = _claim(received_study_id, now=now, states={S.UNMATCHED}, due_only=False)
+    if token is None:
+        raise ServiceError(f"Study #{received_study_id} is not waiting for a match (someone may be attaching it).")
+    orthanc_id = ReceivedStudy.objects.values_list("orthanc_id", flat=True).get(pk=received_study_id)
+    try:
+        header = client.study(orthanc_id)
+        _record_header(received_study_id, token, header)
+        rs = _fetch_and_attach(
+            received_study_id,
+            token,
+            header=header,
+            case_id=case.pk,
+            client=client,
+            how=f"chosen by {actor.get_username()}",
+            actor=actor,
+            now=now,
+        )
+    except UploadRejected as exc:
+        _settle(received_study_id, token, S.REJECTED, error=str(exc))
+        raise ServiceError(f"The file checks refused this study: {exc}") from None
+    except StudyGone:
+        _fail(received_study_id, token, None, now)
+        raise ServiceError("Orthanc no longer has this study; nothing was attached.") from None
+    except Exception as exc:
+        _fail(received_study_id, token, exc, now)
+        if isinstance(exc, OrthancUnavailable | storage.StorageUnavailable):
+            raise ServiceError(f"Nothing was attached: {exc}. Please try again in a moment.") from None
+        raise
+    if rs.state != S.ATTACHED:
+        raise ServiceError(f"Study #{rs.pk} was not attached: {rs.match_note or rs.last_error}.")
+    return rs
+
+
+# --- Steps (each a short transaction under the study's row lock) ----------------------------
+def _claim(rs_id: int, *, now: datetime, states: set[str], due_only: bool) -> str | None:
+    with transaction.atomic():
+        rs = ReceivedStudy.objects.select_for_update(skip_locked=True).filter(pk=rs_id).first()
+        if rs is None or rs.state not in states:
+            return None
+        if rs.claimed_until is not None and rs.claimed_until > now:
+            return None  # another worker is fetching it
+        if due_only and rs.state == S.FAILED and rs.next_attempt_at and rs.next_attempt_at > now:
+            return None
+        rs.claim_token = secrets.token_hex(16)
+        rs.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+        rs.attempts += 1
+        rs.save(update_fields=["claim_token", "claimed_until", "attempts"])
+        return rs.claim_token
+
+
+def _locked_if_ours(rs_id: int, token: str) -> ReceivedStudy | None:
+    """The study, locked, if this worker's claim still holds (call inside a transaction)."""
+    rs = ReceivedStudy.objects.select_for_update().get(pk=rs_id)
+    if rs.claim_token != token:
+        log.info("DICOM node: study #%s was taken over by another worker; this worker's copy is dropped", rs_id)
+        return None
+    return rs
+
+
+def _record_header(rs_id: int, token: str, header: StudyHeader):
+    with transaction.atomic():
+        rs = _locked_if_ours(rs_id, token)
+        if rs is None:
+            return
+        rs.study_date = matching.dicom_date(header.study_date)
+        rs.study_description = header.study_description[:200]
+        rs.modalities = ", ".join(header.modalities)[:60]
+        rs.accession_number = header.accession_number[:64]
+        rs.patient_id = header.patient_id[:64]
+        rs.patient_name = header.patient_name[:200]
+        rs.patient_birth_date = matching.dicom_date(header.patient_birth_date)
+        rs.series_count = header.series_count
+        rs.instance_count = header.instance_count
+        rs.save()
+
+
+def _settle(rs_id: int, token: str, state: str, *, note: str = "", error: str = "") -> ReceivedStudy:
+    with transaction.atomic():
+        rs = _locked_if_ours(rs_id, token)
+        if rs is None:
+            return ReceivedStudy.objects.get(pk=rs_id)
+        _move(rs, state)
+        rs.match_note = note[:80]
+        rs.last_error = error[:200]
+        rs.next_attempt_at = None
+        _release(rs)
+        rs.save()
+        return rs
+
+
+def _fail(rs_id: int, token: str, exc: Exception | None, now: datetime) -> ReceivedStudy:
+    """Record why, and when to try again; a study waiting for a coordinator stays waiting."""
+    with transaction.atomic():
+        rs = _locked_if_ours(rs_id, token)
+        if rs is None:
+            return ReceivedStudy.objects.get(pk=rs_id)
+        # Our own exceptions' messages hold no health data; others are named by type.
+        ours = isinstance(exc, OrthancUnavailable | storage.StorageUnavailable | ServiceError)
+        rs.last_error = (f"{type(exc).__name__}: {exc}" if ours else type(exc).__name__)[:200]
+        if rs.state in PENDING:
+            _move(rs, S.FAILED)
+            delay = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** max(0, rs.attempts - 1))
+            rs.next_attempt_at = now + timedelta(seconds=delay)
+        _release(rs)
+        rs.save()
+        return rs
+
+
+def _fetch_and_attach(
+    rs_id: int, token: str, *, header: StudyHeader, case_id: int, client: OrthancClient, how: str, actor, now
+) -> ReceivedStudy:
+    # The decrypted ZIP lives in memory, or in an unnamed temporary file that
+    # the with block closes (and so removes) whatever happens.
+    with SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=settings.FILE_UPLOAD_TEMP_DIR) as spool:
+        size = client.download_archive(header.orthanc_id, spool, expected_instances=header.instance_count)
+        uploaded = UploadedFile(
+            file=spool, name=f"dicom-node-study-{rs_id}.zip", content_type="application/zip", size=size
+        )
+        return _attach(rs_id, token, case_id=case_id, uploaded=uploaded, how=how, actor=actor, now=now)
+
+
+def _attach(rs_id: int, token: str, *, case_id: int, uploaded, how: str, actor, now) -> ReceivedStudy:
+    stored_name = None
+    try:
+        with transaction.atomic():
+            rs = _locked_if_ours(rs_id, token)
+            if rs is None:
+                return ReceivedStudy.objects.get(pk=rs_id)
+            case = ReviewRequest.objects.get(pk=case_id)
+            if case.purged_at is not None or case.status not in OPEN:
+                if actor is not None:
+                    raise ServiceError(f"{case.reference} is no longer open; nothing was attached.")
+                _move(rs, S.UNMATCHED)
+                rs.match_note = "the matched case closed before the study was attached"
+                _release(rs)
+                rs.save()
+                return rs
+            mri_file = mri_file_add(uploaded=uploaded, case=case)
+            stored_name = mri_file.stored_name
+            CaseEvent.objects.create(
+                case=case,
+                kind=CaseEvent.Kind.FILE,
+                actor=actor,
+                summary=f"DICOM study #{rs.pk} received by the clinic's DICOM node ({how})"[:200],
+            )
+            if case.status == Status.AWAITING_MRI and can_transition(case.status, Status.MRI_RECEIVED):
+                case_transition(case_id=case.pk, to_status=Status.MRI_RECEIVED, actor=actor)
+            _move(rs, S.ATTACHED)
+            rs.case = case
+            rs.mri_file = mri_file
+            rs.match_note = how[:80]
+            rs.attached_at = now
+            rs.attached_by = actor
+            rs.last_error = ""
+            rs.next_attempt_at = None
+            _release(rs)
+            rs.save()
+            audit_record(
+                action=AuditEntry.Action.CHANGE,
+                summary=f"DICOM study #{rs.pk} attached as MRI file #{mri_file.pk} ({how})",
+                actor=actor,
+                object_type="case",
+                object_ref=case.reference,
+            )
+            return rs
+    except BaseException:
+        # Stored, but its row did not commit: the object must not outlive it.
+        if stored_name is not None:
+            try:
+                storage.delete_stored(stored_name)
+            except storage.StorageUnavailable:
+                log.error("DICOM node: stored object %s… could not be deleted after a failed attach", stored_name[:6])
+        raise
