@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "intake",
     "education",
     "imaging",
+    "dicomnode",
 ]
 
 MIDDLEWARE = [
@@ -490,3 +491,20 @@ CELERY_BEAT_SCHEDULE["delete-expired-draft-files"] = {
     "schedule": 3600.0,
 }
 CELERY_BEAT_SCHEDULE["clear-expired-sessions"] = {"task": "intake.tasks.clear_expired_sessions", "schedule": 3600.0}
+
+# --- DICOM node (Orthanc) ---
+# Imaging centres send studies by C-STORE to the clinic's Orthanc; a beat task
+# reads Orthanc's change feed through its REST API every 10 s and attaches
+# each study to its case (dicomnode). Off while INTAKE_ORTHANC_URL is empty,
+# as in `make run` (README, "DICOM node"). https://orthanc.uclouvain.be/book/users/rest.html
+INTAKE_ORTHANC_URL = env("INTAKE_ORTHANC_URL", default="")
+INTAKE_ORTHANC_USERNAME = env("INTAKE_ORTHANC_USERNAME", default="")
+INTAKE_ORTHANC_PASSWORD = env("INTAKE_ORTHANC_PASSWORD", default="")
+INTAKE_ORTHANC_TIMEOUT = env.float("INTAKE_ORTHANC_TIMEOUT", default=30.0)
+if INTAKE_ORTHANC_URL:
+    # Expires after one period: a busy worker skips stale polls instead of queueing them.
+    CELERY_BEAT_SCHEDULE["orthanc-poll"] = {
+        "task": "dicomnode.tasks.orthanc_poll",
+        "schedule": 10.0,
+        "options": {"expires": 10.0},
+    }
