@@ -5,6 +5,7 @@ The status-link tokens are in ``intake.status_links``.
 
 from . import sla
 from .models import ReviewRequest, RoutingRule
+from .patient_steps import patient_steps
 from .rules import CaseFacts, decide
 from .transitions import PATIENT_STAGE, SETTLED, Status
 
@@ -12,7 +13,13 @@ from .transitions import PATIENT_STAGE, SETTLED, Status
 def patient_stage(case: ReviewRequest) -> dict:
     headline, next_step = PATIENT_STAGE[Status(case.status)]
     promised = None if case.status in SETTLED else case.sla_due_at
-    return {"headline": headline, "next_step": next_step, "promised": promised, "reference": case.reference}
+    return {
+        "headline": headline,
+        "next_step": next_step,
+        "promised": promised,
+        "reference": case.reference,
+        "steps": patient_steps(case.status),
+    }
 
 
 def promised_by(case: ReviewRequest):
