@@ -33,9 +33,9 @@ class ClinicAdminSite(AdminSite):
     @property
     def login_form(self):
         if settings.INTAKE_REQUIRE_OTP:
-            from django_otp.admin import OTPAdminAuthenticationForm
+            from .admin_login import UniformOTPAdminAuthenticationForm
 
-            return OTPAdminAuthenticationForm
+            return UniformOTPAdminAuthenticationForm
         from django.contrib.admin.forms import AdminAuthenticationForm
 
         return AdminAuthenticationForm

@@ -77,3 +77,30 @@ class CacheCheckAtStartupMiddleware:
         if not reached:
             raise ImproperlyConfigured("The cache (CACHE_URL) does not keep values: rate limits would be off.")
         raise MiddlewareNotUsed
+
+
+class PrivacyHeadersMiddleware:
+    """Two headers Django has no setting for.
+
+    ``Permissions-Policy`` on every response: no page of this site uses the
+    camera, microphone, location, payment or USB, so none may (nor can anything
+    that got into a page). ``Cache-Control: no-store`` on every page of the
+    patient's request (the ``intake`` URLs: the steps, the call-back, the
+    confirmation, the status page): they carry personal and health answers, which
+    must not be kept by the browser's cache or a shared computer's back button.
+    The admin's views are never cached already (Django's admin_view).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.permissions_policy = ", ".join(f"{feature}=()" for feature in settings.INTAKE_PERMISSIONS_POLICY_DENY)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.permissions_policy)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and "intake" in match.namespaces:
+            from django.utils.cache import add_never_cache_headers
+
+            add_never_cache_headers(response)  # no-store, no-cache, must-revalidate, private
+        return response

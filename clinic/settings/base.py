@@ -52,6 +52,8 @@ MIDDLEWARE = [
     # The real client address behind trusted proxies, once per request.
     "clinic.client_ip.ClientIPMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Permissions-Policy everywhere; no-store on the patient's pages.
+    "clinic.middleware.PrivacyHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -177,6 +179,13 @@ SECURE_CSP = {
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page uses, denied to every page (clinic.middleware.PrivacyHeadersMiddleware).
+# https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Permissions-Policy
+INTAKE_PERMISSIONS_POLICY_DENY = [
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+    "microphone", "midi", "payment", "publickey-credentials-get", "screen-wake-lock", "serial", "usb",
+    "xr-spatial-tracking", "browsing-topics",
+]  # fmt: skip
 
 # --- I18N -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
