@@ -20,14 +20,15 @@ from django.utils.timesince import timesince
 from clinic.models import AuditEntry, audit_record
 from clinic.templatetags.clinic_time import STAFF_FORMAT, format_clinic_time
 
-from .. import sla
 from ..choices import Diagnosis, RedFlag, Region, Treatment, TreatmentDuration
 from ..models import REFERENCE_ALPHABET, ReviewRequest
 from ..services.bulk import cases_bulk_assign, cases_bulk_move_queue, cases_bulk_transition
+from ..sla import State as SlaState
+from ..sla import state as sla_state
 from ..transitions import DECISIONS, Status, allowed_next
 from . import filters, views
 from .export import cases_export_csv
-from .forms import AssignForm, BulkActionForm, DecisionForm, MoveQueueForm, NoteForm
+from .forms import AssignForm, BulkActionForm, ContactForm, DecisionForm, MoveQueueForm, NoteForm
 
 FIELDSETS = [
     (
@@ -38,7 +39,7 @@ FIELDSETS = [
                 ("queue", "assigned_to", "sla"),
                 ("created_at_local", "first_contact_at_local", "decided_at_local", "decision_reason"),
                 "routing_reason",
-                ("is_duplicate", "duplicate_of"),
+                ("is_duplicate", "duplicate_of_case"),
             )
         },
     ),
@@ -48,8 +49,8 @@ FIELDSETS = [
         "Contact",
         {
             "fields": (
-                ("first_name", "last_name", "date_of_birth"),
-                ("email", "phone"),
+                ("first_name_shown", "last_name_shown", "date_of_birth"),
+                ("email", "phone_link"),
                 ("postal_code", "state"),
                 ("contact_method", "contact_time"),
                 "submitted_by_guardian",
@@ -79,7 +80,13 @@ FIELDSETS = [
     ),
     (
         "MRI",
-        {"fields": (("mri_status", "mri_received_at_local"), ("mri_taken_on", "mri_region"), "imaging_centre")},
+        {
+            "fields": (
+                ("mri_status_shown", "mri_received_at_local"),
+                ("mri_taken_on_shown", "mri_region_shown"),
+                "imaging_centre",
+            )
+        },
     ),
     (
         "Source and consent",
@@ -119,18 +126,11 @@ def _labels(values, vocabulary) -> str:
 
 @admin.register(ReviewRequest)
 class ReviewRequestAdmin(admin.ModelAdmin):
-    list_display = [
-        "reference",
-        "patient",
-        "queue",
-        "status",
-        "assigned_to",
-        "age",
-        "sla",
-        "is_urgent",
-        "mri_received",
-    ]
-    list_display_links = ["reference", "patient"]
+    # Seven narrow columns so the list fits a 1280 px screen beside the filters
+    # (admin-extra.css): urgency is marked on the case's own cell and row, and
+    # the time waiting sits under the SLA badge, rather than columns of their own.
+    list_display = ["case", "sla", "patient", "status", "queue", "assigned_to", "mri_received"]
+    list_display_links = ["case", "patient"]
     list_select_related = ["queue", "assigned_to"]
     list_filter = [
         filters.WaitingFilter,
@@ -203,28 +203,79 @@ class ReviewRequestAdmin(admin.ModelAdmin):
     consented_at_local = _clinic_time_field("consented_at", "consented at")
 
     # --- List columns ---------------------------------------------------------
+    @admin.display(description="case", ordering="created_at")
+    def case(self, obj):
+        # The "urgent-flag" also marks the whole row (admin-extra.css, :has()).
+        if obj.is_urgent:
+            return format_html(
+                '<span class="case-ref">{}</span> <span class="urgent-flag">Urgent</span>', obj.reference
+            )
+        return format_html('<span class="case-ref">{}</span>', obj.reference)
+
     @admin.display(description="patient", ordering="last_name")
     def patient(self, obj):
-        return obj.full_name if obj.purged_at is None else "(removed)"
-
-    @admin.display(description="age", ordering="created_at")
-    def age(self, obj):
-        return timesince(obj.created_at, timezone.now(), depth=1)
+        return display_name(obj.first_name, obj.last_name) if obj.purged_at is None else "(removed)"
 
     @admin.display(description="SLA", ordering="sla_due_at")
     def sla(self, obj):
-        state = sla.state(obj)
+        state = sla_state(obj)
         title = f"due {format_clinic_time(obj.sla_due_at, STAFF_FORMAT)}" if obj.sla_due_at else ""
+        waiting = timesince(obj.created_at, timezone.now(), depth=1)
         return format_html(
-            '<span class="sla-badge sla-{}" title="{}">{}</span>',
+            '<span class="sla-badge sla-{}" title="{}">{}</span><span class="case-age">{} old</span>',
             state.replace("_", "-"),
             title,
-            sla.State.LABELS[state],
+            SlaState.LABELS[state],
+            waiting,
         )
 
-    @admin.display(description="MRI received", boolean=True, ordering="mri_received_at")
+    @admin.display(description="MRI", boolean=True, ordering="mri_received_at")
     def mri_received(self, obj):
         return obj.mri_received_at is not None
+
+    # --- The case page's fields, for reading --------------------------------------
+    @admin.display(description="first name")
+    def first_name_shown(self, obj):
+        return _name_shown(obj.first_name) or self.get_empty_value_display()
+
+    @admin.display(description="last name")
+    def last_name_shown(self, obj):
+        return _name_shown(obj.last_name) or self.get_empty_value_display()
+
+    @admin.display(description="phone")
+    def phone_link(self, obj):
+        if not obj.phone:
+            return self.get_empty_value_display()
+        return format_html('<a href="tel:{}" class="phone-link">{}</a>', obj.phone, phone_shown(obj.phone))
+
+    @admin.display(description="duplicate of")
+    def duplicate_of_case(self, obj):
+        if obj.duplicate_of_id is None:
+            return self.get_empty_value_display()
+        reference = getattr(obj, "duplicate_reference", None)
+        if reference is None:  # not looked up by get_object: say nothing about it
+            return self.get_empty_value_display()
+        if getattr(obj, "duplicate_visible", False):
+            url = reverse("admin:intake_reviewrequest_change", args=[obj.duplicate_of_id])
+            return format_html('<a href="{}">{}</a>', url, reference)
+        # A link would answer 404 (the other case is outside the user's queues):
+        # say why instead, and give the reference to ask a supervisor about.
+        return format_html(
+            '<span class="case-ref">{}</span> <span class="quiet">(in a queue you do not work)</span>', reference
+        )
+
+    @admin.display(description="MRI status")
+    def mri_status_shown(self, obj):
+        return obj.get_mri_status_display() or self.get_empty_value_display()
+
+    @admin.display(description="MRI taken")
+    def mri_taken_on_shown(self, obj):
+        # Stored as the first day of the month the patient gave.
+        return obj.mri_taken_on.strftime("%B %Y") if obj.mri_taken_on else self.get_empty_value_display()
+
+    @admin.display(description="MRI region")
+    def mri_region_shown(self, obj):
+        return obj.get_mri_region_display() or self.get_empty_value_display()
 
     # --- Read-only answers, in words ------------------------------------------
     @admin.display(description="red flags reported")
@@ -277,6 +328,16 @@ class ReviewRequestAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), **self.case_context(request, case)}
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def get_object(self, request, object_id, from_field=None):
+        case = super().get_object(request, object_id, from_field)
+        if case is not None and case.duplicate_of_id is not None:
+            # For the "duplicate of" field: link only to a case the user may open.
+            case.duplicate_reference = (
+                ReviewRequest.objects.filter(pk=case.duplicate_of_id).values_list("reference", flat=True).first()
+            )
+            case.duplicate_visible = self.get_queryset(request).filter(pk=case.duplicate_of_id).exists()
+        return case
+
     def history_view(self, request, object_id, extra_context=None):
         # Admin form history is empty by design; the timeline is the history.
         case = self.get_object(request, unquote(object_id))
@@ -298,8 +359,8 @@ class ReviewRequestAdmin(admin.ModelAdmin):
         timeline.sort(key=lambda item: item["at"])
         return {
             "case": case,
-            "sla_state": sla.state(case),
-            "sla_label": sla.State.LABELS[sla.state(case)],
+            "sla_state": sla_state(case),
+            "sla_label": SlaState.LABELS[sla_state(case)],
             "can_triage": can_triage,
             "can_decide": can_decide,
             "moves": moves if can_triage else [],
@@ -308,6 +369,7 @@ class ReviewRequestAdmin(admin.ModelAdmin):
             "assign_form": AssignForm(case=case, initial={"version": case.version}),
             "move_form": MoveQueueForm(initial={"version": case.version}),
             "note_form": NoteForm(),
+            "contact_form": ContactForm(initial={"version": case.version}),
             "files": list(case.files.all()) if user.has_perm("intake.view_mrifile") else [],
             "can_files": user.has_perm("intake.view_mrifile"),
             "timeline": timeline,
@@ -331,6 +393,7 @@ class ReviewRequestAdmin(admin.ModelAdmin):
             path("<path:object_id>/assign/", wrap(views.case_assign_view), name=f"{prefix}_assign"),
             path("<path:object_id>/move/", wrap(views.case_move_queue_view), name=f"{prefix}_move"),
             path("<path:object_id>/note/", wrap(views.case_note_view), name=f"{prefix}_note"),
+            path("<path:object_id>/contact/", wrap(views.case_contact_view), name=f"{prefix}_contact"),
             path(
                 "<path:object_id>/files/<int:file_id>/",
                 wrap(views.mri_file_download_view),
@@ -343,6 +406,9 @@ class ReviewRequestAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "can_export": self.has_export_permission(request),
+            # The list needs the width more than the app menu, which the
+            # breadcrumbs repeat: without it all seven columns fit at 1280 px.
+            "is_nav_sidebar_enabled": False,
             "export_query": request.GET.urlencode(),
         }
         return super().changelist_view(request, extra_context)
@@ -385,6 +451,34 @@ class ReviewRequestAdmin(admin.ModelAdmin):
     @admin.action(description="Export selected to CSV (no clinical details)", permissions=["export"])
     def export_csv(self, request, queryset):
         return cases_export_csv(request, queryset)
+
+
+def _name_shown(typed: str) -> str:
+    """A name as staff read it: typed all in one case ("maria lopez", "LOPEZ")
+    it is shown in title case; typed in mixed case ("McDonald", "de Souza") it
+    is shown as typed. The stored value is always what the patient typed."""
+    if typed and (typed.islower() or typed.isupper()):
+        return typed.title()
+    return typed
+
+
+def display_name(first: str, last: str) -> str:
+    return f"{_name_shown(first)} {_name_shown(last)}".strip()
+
+
+def phone_shown(e164: str) -> str:
+    """ "+13125550142" as "(312) 555-0142"; a number outside North America in
+    international form; anything unparsable as stored."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
 
 
 def _action_target(request, name):

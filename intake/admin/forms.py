@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 
-from ..choices import DecisionReason, PainDuration, Region
+from ..choices import ContactMethod, DecisionReason, PainDuration, Region
 from ..models import RoutingRule, StaffQueue
 from ..transitions import DECISIONS, Status
 
@@ -54,6 +54,20 @@ class NoteForm(forms.Form):
         max_length=4000,
         help_text="Notes are kept as written: they cannot be edited or deleted.",
     )
+
+
+class ContactForm(forms.Form):
+    """A call, text or email to the patient, logged from the case page."""
+
+    method = forms.ChoiceField(choices=[("", "Choose…"), *ContactMethod.choices], label="Contacted the patient by")
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=4000,
+        label="What happened (optional)",
+        help_text="Internal: never emailed, never shown to the patient.",
+    )
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
 def staff_users():

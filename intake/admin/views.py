@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from ..models import MriFile, ReviewRequest, RoutingRule
 from ..rules import CaseFacts, decide
+from ..services.contact import case_log_contact
 from ..services.errors import CaseConflict, ServiceError
 from ..services.files import mri_file_open
 from ..services.lifecycle import case_add_note, case_assign, case_move_queue, case_transition
@@ -31,7 +32,7 @@ from ..storage import FileIntegrityError, StorageUnavailable
 from ..transitions import Status
 from .charts import duration_words, funnel_bars
 from .export import cases_export_csv
-from .forms import AssignForm, MoveQueueForm, NoteForm, TransitionForm
+from .forms import AssignForm, ContactForm, MoveQueueForm, NoteForm, TransitionForm
 from .selectors import WINDOW_DAYS, dashboard_for
 
 CONTENT_TYPES = {
@@ -156,6 +157,29 @@ def case_note_view(request, model_admin, object_id):
         request,
         lambda: case_add_note(case_id=case.pk, actor=request.user, body=form.cleaned_data["body"]),
         "Note added.",
+    )
+    return HttpResponseRedirect(case_url(case) + "#timeline")
+
+
+@require_POST
+def case_contact_view(request, model_admin, object_id):
+    case = visible_case(request, model_admin, object_id)
+    _require_triage(request, model_admin)
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not saved: {_form_errors(form)}")
+        return HttpResponseRedirect(case_url(case))
+    data = form.cleaned_data
+    _run(
+        request,
+        lambda: case_log_contact(
+            case_id=case.pk,
+            method=data["method"],
+            actor=request.user,
+            note=data["note"],
+            expected_version=data["version"],
+        ),
+        "Contact logged.",
     )
     return HttpResponseRedirect(case_url(case) + "#timeline")
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from intake.transitions import Status
 from intake.models import CaseEvent, QueueMembership, ReviewRequest, RoutingRule
+from intake.transitions import Status
 from tests.factories import CaseFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -122,3 +122,50 @@ def test_coordinator_triages_and_clinician_decides(page, live_server, triage_set
     assert ReviewRequest.objects.count() == 1
     assert page.watch.csp_violations == []
     assert page.watch.foreign_requests == []
+
+
+def test_case_list_fits_1280_px_with_sla_and_urgent_visible(browser, live_server, triage_setup):
+    """At 1280 px (a coordinator's laptop) the case list fits its box: the SLA
+    column is on screen without scrolling, and urgent cases are marked on
+    their row, not only in a column that might be scrolled away."""
+    from .conftest import open_page
+
+    coordinator, _, case = triage_setup
+    queue = case.queue
+    urgent = CaseFactory(
+        queue=queue,
+        status=Status.TRIAGE,
+        is_urgent=True,
+        first_name="Ursula",
+        last_name="Urgentworth-Longname",
+    )
+    for i in range(5):
+        CaseFactory(queue=queue, status=Status.TRIAGE, last_name=f"Routine-Patient-Name{i}")
+    context, page = open_page(browser, live_server, width=1280, height=800)
+    try:
+        sign_in(page, live_server.url, coordinator.username)
+        page.goto(f"{live_server.url}/admin/intake/reviewrequest/")
+        table = page.locator("#result_list")
+        expect(table).to_be_visible()
+        box = page.locator("#changelist .results").bounding_box()
+        table_box = table.bounding_box()
+        # The table is no wider than its (scrolling) box, and the box fits the window.
+        assert table_box["width"] <= box["width"] + 1, (table_box, box)
+        assert box["x"] + box["width"] <= 1280
+        sla_header = page.locator("#result_list thead th.column-sla")
+        expect(sla_header).to_be_visible()
+        sla_box = sla_header.bounding_box()
+        assert sla_box["x"] + sla_box["width"] <= 1280
+        # The urgent case's row is marked; a routine row is not.
+        urgent_row = page.locator("#result_list tbody tr", has_text=urgent.reference)
+        expect(urgent_row.locator(".urgent-flag")).to_be_visible()
+        flag_box = urgent_row.locator(".urgent-flag").bounding_box()
+        assert flag_box["x"] + flag_box["width"] <= 1280
+        routine_row = page.locator("#result_list tbody tr", has_text=case.reference)
+        assert routine_row.locator(".urgent-flag").count() == 0
+        urgent_bg = urgent_row.evaluate("el => getComputedStyle(el).backgroundColor")
+        routine_bg = routine_row.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert urgent_bg != routine_bg, (urgent_bg, routine_bg)
+        assert page.watch.csp_violations == []
+    finally:
+        context.close()
