@@ -258,7 +258,10 @@ def decode(raw: bytes) -> np.ndarray:
         pixels = ds.pixel_array
     except Exception as exc:
         words = syntax_words(syntax)
-        if "No plugins" in str(exc) or "missing required dependencies" in str(exc) or "plugin" in str(exc).lower():
+        text = str(exc)
+        # pydicom: NotImplementedError for a syntax it has no decoder for;
+        # "exceptions were raised by all available plugins" when decoders tried and failed.
+        if isinstance(exc, NotImplementedError) or "no pixel data handlers" in text or "missing required" in text:
             raise DecodeError(f"its images are compressed as {words}, which this server cannot decode") from exc
         raise DecodeError(f"its image data ({words}) is damaged or incomplete") from exc
     frames = int(ds.get("NumberOfFrames", 1) or 1)

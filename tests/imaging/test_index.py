@@ -1,0 +1,115 @@
+"""The index: studies, series, slices from single files, ZIPs, multi-frame and
+compressed objects; undecodable series reported by series; run twice is once."""
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from imaging import services
+from imaging.models import ImagingInstance, ImagingSeries, ImagingStudy, IndexedFile
+from imaging.tasks import index_mri_file
+from intake.models import CaseEvent
+
+from . import dicomgen as g
+from .conftest import attach
+
+pytestmark = pytest.mark.django_db
+
+
+def index(f):
+    return services.imaging_index_file(mri_file_id=f.pk)
+
+
+def test_zip_of_20_slices_is_one_sagittal_series_in_position_order(imaging_setup):
+    case, *_ = imaging_setup
+    f = attach(case, g.zip_of(g.series_bytes(20)), "study.zip")
+    done = index(f)
+    assert done.state == IndexedFile.State.DONE and done.instances == 20
+    study = ImagingStudy.objects.get(case=case)
+    assert (study.study_date, study.modality, study.body_part) == (date(2026, 6, 1), "MR", "LSPINE")
+    assert study.institution == "Synthetic Imaging Centre"
+    assert (study.patient_name, study.patient_birth_date) == ("Example^Pat", date(1970, 3, 21))
+    series = ImagingSeries.objects.get(study=study)
+    assert (series.plane, series.slice_count, series.problem) == ("sagittal", 20, "")
+    assert (series.window_center, series.window_width) == (600, 1200)
+    positions = list(series.instances.order_by("index").values_list("position", flat=True))
+    assert positions == sorted(positions) and len(set(positions)) == 20
+    # The ZIP was written out of order (odd slices first); the stack follows the
+    # position along the slice normal (row x column = -x here, so x descending).
+    members = list(series.instances.order_by("index").values_list("member", flat=True))
+    assert members == [f"DICOM/IM{i:05d}" for i in reversed(range(20))]
+
+
+def test_single_files_of_one_series_join_one_stack(imaging_setup):
+    case, *_ = imaging_setup
+    objs = g.series_bytes(3, study_uid="1.2.3.4", series_uid="1.2.3.4.5")
+    for i in (2, 0, 1):
+        index(attach(case, objs[i], f"im{i}.dcm"))
+    series = ImagingSeries.objects.get()
+    assert series.slice_count == 3
+    numbers = list(series.instances.order_by("index").values_list("instance_number", flat=True))
+    assert sorted(numbers) == [1, 2, 3] and len(numbers) == 3
+
+
+def test_multiframe_object_is_one_slice_per_frame(imaging_setup):
+    case, *_ = imaging_setup
+    f = attach(case, g.multiframe(frames=6))
+    index(f)
+    series = ImagingSeries.objects.get()
+    assert series.slice_count == 6
+    frames = list(series.instances.order_by("index").values_list("frame", flat=True))
+    assert sorted(frames) == list(range(6))
+    first, last = series.instances.order_by("index")[0], series.instances.order_by("index").last()
+    a, b = services.slice_pixels(first), services.slice_pixels(last)
+    assert a.shape == (48, 48) and not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("maker", [g.rle, g.jpeg2000, g.jpeg_baseline], ids=["rle", "jpeg2000", "jpeg-baseline"])
+def test_compressed_series_decode(imaging_setup, maker):
+    case, *_ = imaging_setup
+    index(attach(case, g.zip_of(maker(2)), "c.zip"))
+    series = ImagingSeries.objects.get()
+    assert series.problem == ""
+    frame = services.slice_pixels(series.instances.first())
+    assert frame.shape == (64, 64) and frame.max() > frame.min()
+
+
+def test_undecodable_series_is_reported_by_series_not_failing_the_file(imaging_setup):
+    case, *_ = imaging_setup
+    members = g.series_bytes(3) + g.undecodable(2)
+    index(attach(case, g.zip_of(members, shuffle=False), "mixed.zip"))
+    good = ImagingSeries.objects.get(number=1)
+    bad = ImagingSeries.objects.get(number=9)
+    assert good.problem == "" and good.slice_count == 3
+    assert "JPEG 2000" in bad.problem and bad.problem.startswith("Cannot be shown")
+    assert IndexedFile.objects.get().state == IndexedFile.State.DONE
+
+
+def test_a_zip_without_images_is_recorded_failed_with_a_reason(imaging_setup):
+    case, *_ = imaging_setup
+    ds = g.mr_dataset(study_uid="1.2", series_uid="1.3")
+    del ds.Rows, ds.Columns, ds.PixelData  # a report object, say: DICOM but no image
+    f = attach(case, g.zip_of([g.to_bytes(ds)]), "x.zip")
+    done = index(f)
+    assert done.state == IndexedFile.State.FAILED
+    assert done.problem == "No DICOM images were found in the file."
+    assert not ImagingStudy.objects.exists()
+
+
+def test_index_task_twice_indexes_once(imaging_setup):
+    case, *_ = imaging_setup
+    f = attach(case, g.zip_of(g.series_bytes(5)), "s.zip")
+    assert index_mri_file.apply(args=[f.pk]).get() == "done"
+    assert index_mri_file.apply(args=[f.pk]).get() == "done"
+    assert ImagingInstance.objects.count() == 5
+    assert IndexedFile.objects.count() == 1
+
+
+def test_old_study_and_mismatch_are_on_the_timeline_without_the_values(imaging_setup):
+    case, *_ = imaging_setup
+    index(attach(case, g.zip_of(g.series_bytes(2, name="Other^Person", study_date="20240105")), "o.zip"))
+    summaries = list(CaseEvent.objects.filter(case=case).values_list("summary", flat=True))
+    assert any("name in the images differ" in s for s in summaries)
+    assert any("new imaging may be needed" in s for s in summaries)
+    assert not any("Other" in s or "Person" in s for s in summaries)
