@@ -36,19 +36,17 @@ def phone_page(browser, live_server):
     context.close()
 
 
-def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seeded_tx, tmp_path):
-    page = phone_page
+def fill_to_mri(page, live_server, check=lambda page, where: None, first_name="Robin", **safety):
+    """The patient's steps up to the MRI step, with the safety screen's answers (all "no" by default)."""
     page.goto(live_server.url + "/mri-review/")
-    check_page(page, "safety")
-    # a missing answer is explained, tied to its field
-    page.get_by_role("button", name="Continue").click()
-    assert page.locator("#error-summary").is_visible()
-    check_page(page, "safety with errors")
+    check(page, "safety")
     for flag in FLAGS:
-        choose(page, flag, "no")
+        choose(page, flag, safety.get(flag, "no"))
     page.get_by_role("button", name="Continue").click()
+    if safety:
+        page.get_by_role("link", name="Continue my MRI review request").click()
 
-    page.get_by_label("First name").fill("Robin")
+    page.get_by_label("First name").fill(first_name)
     page.get_by_label("Last name").fill("Browser")
     page.get_by_label("Date of birth").fill("1968-07-14")
     page.get_by_label("Email address").fill("robin@example.com")
@@ -57,7 +55,7 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
     page.get_by_label("State").select_option("IL")
     choose(page, "contact_method", "email")
     choose(page, "contact_time", "any")
-    check_page(page, "contact")
+    check(page, "contact")
     page.get_by_role("button", name="Continue").click()
 
     page.locator('input[name="regions"][value="neck"]').check()
@@ -66,14 +64,49 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
     page.get_by_label(re.compile("How bad is it")).fill("7")
     for f in ("radiating_pain", "numbness", "weakness"):
         choose(page, f, "no")
-    check_page(page, "pain")
+    check(page, "pain")
     page.get_by_role("button", name="Continue").click()
 
     page.locator('input[name="diagnoses"][value="bulging_disc"]').check()
     page.get_by_label("Physical therapy").select_option("6w_3m")
     choose(page, "prior_surgery", "no")
-    check_page(page, "history")
+    check(page, "history")
     page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Your MRI", exact=True).wait_for()
+
+
+def fill_mri_details(page):
+    page.get_by_label("Month it was taken").select_option("5")
+    page.get_by_label("Year it was taken").fill("2026")
+    choose(page, "mri_region", "neck")
+    page.get_by_label(re.compile("Imaging centre")).fill("North Side Imaging")
+
+
+def send_consent(page, check=lambda page, where: None):
+    page.get_by_label("How did you hear about us?").select_option("article")
+    page.get_by_label(re.compile("I have read the privacy notice")).check()
+    page.get_by_label("You may email me.").check()
+    check(page, "consent")
+    page.get_by_role("button", name="Send my request").click()
+
+
+def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seeded_tx, tmp_path):
+    page = phone_page
+    page.goto(live_server.url + "/mri-review/")
+    # a missing answer is explained, tied to its field
+    page.get_by_role("button", name="Continue").click()
+    assert page.locator("#error-summary").is_visible()
+    check_page(page, "safety with errors")
+    fill_to_mri(page, live_server, check=check_page)
+
+    # The upload box belongs to the "upload" answer: hidden until it is chosen.
+    box = page.locator("#files")
+    assert box.is_hidden()
+    choose(page, "mri_status", "upload")
+    assert box.is_visible()
+    assert "(optional)" not in box.inner_text()
+    # under the question it depends on
+    assert page.locator("#id_mri_status_2").bounding_box()["y"] < box.bounding_box()["y"]
 
     # The upload, with the progress-bar script: a bad file first, then a good one.
     bad = tmp_path / "scan.pdf"
@@ -82,25 +115,19 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
     good.write_bytes(corpus.PDF)
     page.locator("#id_file").set_input_files(str(bad))
     page.get_by_role("button", name="Upload file").click()
-    page.get_by_text("whatever its name says").wait_for()
+    stale = page.get_by_text("whatever its name says")
+    stale.wait_for()
     page.locator("#id_file").set_input_files(str(good))
     page.get_by_role("button", name="Upload file").click()
     page.get_by_role("button", name="Remove neck-mri.pdf").wait_for()
     assert MriFile.objects.count() == 1
+    assert stale.count() == 0  # the earlier file's error is gone after a good upload
 
-    choose(page, "mri_status", "upload")
-    page.get_by_label("Month it was taken").select_option("5")
-    page.get_by_label("Year it was taken").fill("2026")
-    choose(page, "mri_region", "neck")
-    page.get_by_label(re.compile("Imaging centre")).fill("North Side Imaging")
+    fill_mri_details(page)
     check_page(page, "mri")
     page.get_by_role("button", name="Continue").click()
 
-    page.get_by_label("How did you hear about us?").select_option("article")
-    page.get_by_label(re.compile("I have read the privacy notice")).check()
-    page.get_by_label("You may email me.").check()
-    check_page(page, "consent")
-    page.get_by_role("button", name="Send my request").click()
+    send_consent(page, check=check_page)
 
     reference = page.get_by_test_id("reference").inner_text()
     assert re.fullmatch(r"MR-[2-9A-Z]{6}", reference)
@@ -115,6 +142,99 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
     page.get_by_role("button", name="Show my request").click()
     assert page.get_by_test_id("stage").inner_text()
     check_page(page, "status")
+    # the steps, the first one current
+    current = page.locator('.status-steps [aria-current="step"]')
+    assert current.count() == 1 and current.inner_text().startswith("Request received")
+    assert page.locator(".status-steps li").count() == 3
+
+
+def _one_line(page, selector):
+    """The element's text is laid out on a single line (one box per line)."""
+    return (
+        page.eval_on_selector(
+            selector,
+            "el => { const r = document.createRange(); r.selectNodeContents(el); return r.getClientRects().length; }",
+        )
+        == 1
+    )
+
+
+def test_continue_uploads_a_chosen_file_first(phone_page, live_server, seeded_tx, tmp_path):
+    page = phone_page
+    fill_to_mri(page, live_server)
+    choose(page, "mri_status", "upload")
+    good = tmp_path / "neck-mri.pdf"
+    good.write_bytes(corpus.PDF)
+    page.locator("#id_file").set_input_files(str(good))
+    fill_mri_details(page)
+    # Continue without pressing "Upload file": the file is sent, then the step.
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("How did you hear about us?").wait_for()
+    assert MriFile.objects.get().original_name == "neck-mri.pdf"
+    send_consent(page)
+    page.get_by_test_id("reference").wait_for()
+    assert ReviewRequest.objects.get().files.count() == 1
+
+
+def test_continue_with_a_file_that_fails_stays_and_says_so(phone_page, live_server, seeded_tx, tmp_path):
+    page = phone_page
+    fill_to_mri(page, live_server)
+    choose(page, "mri_status", "upload")
+    bad = tmp_path / "scan.pdf"
+    bad.write_bytes(b"this is not a scan" * 50)
+    page.locator("#id_file").set_input_files(str(bad))
+    fill_mri_details(page)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_text("so we have not continued").wait_for()
+    assert "/mri-review/step/mri/" in page.url and MriFile.objects.count() == 0
+    check_page(page, "mri, upload failed")
+
+
+def test_a_good_upload_clears_the_no_file_error(phone_page, live_server, seeded_tx, tmp_path):
+    page = phone_page
+    fill_to_mri(page, live_server)
+    choose(page, "mri_status", "upload")
+    fill_mri_details(page)
+    page.get_by_role("button", name="Continue").click()
+    no_file = page.get_by_text("no file is uploaded yet")
+    no_file.first.wait_for()
+    assert page.locator("#files").is_visible()  # the answer is kept, so is its box
+    good = tmp_path / "neck-mri.pdf"
+    good.write_bytes(corpus.PDF)
+    page.locator("#id_file").set_input_files(str(good))
+    page.get_by_role("button", name="Upload file").click()
+    page.get_by_role("button", name="Remove neck-mri.pdf").wait_for()
+    assert no_file.count() == 0
+    assert page.locator("#error-summary").count() == 0
+    check_page(page, "mri after a good upload")
+
+
+def test_history_of_cancer_alone_can_continue_the_request(phone_page, live_server, seeded_tx):
+    page = phone_page
+    page.goto(live_server.url + "/mri-review/")
+    for flag in FLAGS:
+        choose(page, flag, "yes" if flag == "cancer" else "no")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("heading", name="Please get medical care today").is_visible()
+    assert page.get_by_role("button", name="Call me back urgently").is_visible()
+    check_page(page, "same-day advice")
+    fill_to_mri(page, live_server, cancer="yes")
+    choose(page, "mri_status", "centre_sends")
+    fill_mri_details(page)
+    page.get_by_role("button", name="Continue").click()
+    send_consent(page)
+    page.get_by_test_id("reference").wait_for()
+    case = ReviewRequest.objects.get()
+    assert case.kind == "review" and case.red_flags == ["cancer"] and case.is_urgent
+
+
+def test_header_has_room_at_the_screen_edge(phone_page, live_server):
+    page = phone_page
+    page.goto(live_server.url + "/")
+    brand = page.locator(".navbar-brand").bounding_box()
+    last_link = page.locator(".navbar .nav-link").last.bounding_box()
+    assert brand["x"] >= 8
+    assert last_link["x"] + last_link["width"] <= 360 - 8
 
 
 def test_the_path_works_by_keyboard(phone_page, live_server):
@@ -144,6 +264,7 @@ def test_red_flag_in_the_browser(phone_page, live_server, seeded_tx):
     page.get_by_label(re.compile("Please call me back")).check()
     page.get_by_role("button", name="Call me back urgently").click()
     assert page.get_by_test_id("reference").is_visible()
+    assert _one_line(page, '[data-testid="reference"]'), "the reference wraps"
     assert ReviewRequest.objects.get().red_flags == ["saddle_numbness"]
 
 
