@@ -144,7 +144,7 @@ def cmd_make_cases(args):
     t0 = time.monotonic()
     if args.enqueue:
         for pk in ids:
-            enqueue_now(route_case, pk, urgent=False)
+            enqueue_now(route_case, pk)
     emit(
         {
             "ids": [ids[0], ids[-1]],

@@ -9,10 +9,6 @@ import logging
 import random
 
 from celery import shared_task
-from django.conf import settings
-from django.db.models import F
-
-from .models import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +20,11 @@ def backoff(retries: int) -> float:
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)
 def route_case(self, case_id: int):
-    from .services.routing import case_route
+    from .services.dispatch import case_route_delivery
 
-    # Count deliveries outside the routing transaction, so a worker killed
-    # mid-task still leaves a mark; past the bound the case is parked for a
-    # person instead of crashing workers forever. One UPDATE on the usual path.
-    pending = Outbox.objects.filter(case_id=case_id, state=Outbox.State.PENDING)
-    counted = pending.filter(deliveries__lt=settings.INTAKE_MAX_ROUTE_DELIVERIES).update(deliveries=F("deliveries") + 1)
-    if not counted and pending.update(state=Outbox.State.FAILED, last_error="delivery limit reached"):
-        log.error("case %s: routing given up after %s deliveries", case_id, settings.INTAKE_MAX_ROUTE_DELIVERIES)
-        return False
     try:
-        return case_route(case_id=case_id)
+        return case_route_delivery(case_id=case_id)
     except Exception as exc:
-        Outbox.objects.filter(case_id=case_id).update(last_error=type(exc).__name__)
         raise self.retry(exc=exc, countdown=backoff(self.request.retries))
 
 

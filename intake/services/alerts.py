@@ -17,7 +17,7 @@ from django.db.models import F
 
 from .. import clock
 from ..models import SystemAlert
-from .dispatch import enqueue_on_commit
+from .dispatch import CELERY_URGENT, enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def system_alert_raise(*, key: str, subject: str, body: str) -> bool:
             if not created:
                 SystemAlert.objects.filter(pk=alert.pk).update(occurrences=F("occurrences") + 1, last_seen_at=now)
                 return False
-            enqueue_on_commit(send_system_alert, alert.pk, urgent=True)
+            enqueue_on_commit(send_system_alert, alert.pk, celery_queue=CELERY_URGENT)
     except DatabaseError as exc:
         # The database is down too: the log is the last place left to say it.
         log.error("system alert not recorded (%s): %s", type(exc).__name__, subject)

@@ -1,7 +1,14 @@
-"""Enqueueing Celery tasks: after commit, by id, never failing the caller.
+"""Enqueueing Celery tasks, and the delivery policy around them.
 
-If the broker is down the work stays recorded in the database (the outbox row
-or the pending notification) and a periodic sweep enqueues it later.
+Enqueue after commit, by id, never failing the caller: if the broker is down
+the work stays recorded in the database (the outbox row or the pending
+notification) and a periodic sweep enqueues it later. How many times a
+routing message may be delivered before the case is parked for a person is
+decided here too, so the tasks stay adapters.
+
+Words: a *Celery queue* is a lane of messages in the broker ("urgent" is
+consumed apart from "routine"); a *staff queue* (``StaffQueue``) is a team's
+list of cases. Only Celery queues appear in this module.
 """
 
 import logging
@@ -15,18 +22,53 @@ from .. import clock
 
 log = logging.getLogger(__name__)
 
+# The Celery queues (clinic/celery.py declares them; workers consume both).
+CELERY_URGENT = "urgent"
+CELERY_ROUTINE = "routine"
 
-def enqueue_on_commit(task, *args, urgent: bool = False):
-    transaction.on_commit(lambda: enqueue_now(task, *args, urgent=urgent))
+
+def celery_queue_for(urgent_case: bool) -> str:
+    """The Celery queue for work about an urgent case (or an urgent message)."""
+    return CELERY_URGENT if urgent_case else CELERY_ROUTINE
 
 
-def enqueue_now(task, *args, urgent: bool = False) -> bool:
+def enqueue_on_commit(task, *args, celery_queue: str = CELERY_ROUTINE):
+    transaction.on_commit(lambda: enqueue_now(task, *args, celery_queue=celery_queue))
+
+
+def enqueue_now(task, *args, celery_queue: str = CELERY_ROUTINE) -> bool:
     try:
-        task.apply_async(args=args, queue="urgent" if urgent else "routine", retry=False)
+        task.apply_async(args=args, queue=celery_queue, retry=False)
         return True
     except Exception as exc:  # broker down or misconfigured: the sweeper will retry
         log.warning("enqueue of %s%r deferred to the sweeper: %s: %s", task.name, args, type(exc).__name__, exc)
         return False
+
+
+def case_route_delivery(*, case_id: int) -> bool:
+    """One delivery of a case's routing message (the ``route_case`` task).
+
+    The delivery is counted before routing and outside its transaction, so a
+    worker killed mid-task still leaves a mark; past
+    INTAKE_MAX_ROUTE_DELIVERIES the case is parked (outbox ``failed``) for a
+    person instead of crashing workers forever. One UPDATE on the usual path.
+    Returns what ``case_route`` returns, or False when given up. A routing
+    error is noted on the outbox row (its type only) and raised for the task
+    to retry.
+    """
+    from ..models import Outbox
+    from .routing import case_route
+
+    pending = Outbox.objects.filter(case_id=case_id, state=Outbox.State.PENDING)
+    counted = pending.filter(deliveries__lt=settings.INTAKE_MAX_ROUTE_DELIVERIES).update(deliveries=F("deliveries") + 1)
+    if not counted and pending.update(state=Outbox.State.FAILED, last_error="delivery limit reached"):
+        log.error("case %s: routing given up after %s deliveries", case_id, settings.INTAKE_MAX_ROUTE_DELIVERIES)
+        return False
+    try:
+        return case_route(case_id=case_id)
+    except Exception as exc:
+        Outbox.objects.filter(case_id=case_id).update(last_error=type(exc).__name__)
+        raise
 
 
 # A notification claimed this long ago and never marked sent: its sender died
@@ -52,17 +94,18 @@ def outbox_sweep(now=None) -> int:
     )
     sent = 0
     for box in rows:
-        if enqueue_now(route_case, box.case_id, urgent=box.case.is_urgent):
+        if enqueue_now(route_case, box.case_id, celery_queue=celery_queue_for(box.case.is_urgent)):
             Outbox.objects.filter(pk=box.pk).update(enqueued_at=now, enqueue_count=F("enqueue_count") + 1)
             sent += 1
     pending = Notification.objects.filter(stale, state=Notification.State.PENDING, created_at__lt=cutoff)
     for n in pending.only("pk", "kind")[:500]:
-        if enqueue_now(send_notification, n.pk, urgent=n.kind == Notification.Kind.STAFF_URGENT):
+        urgent = n.kind == Notification.Kind.STAFF_URGENT
+        if enqueue_now(send_notification, n.pk, celery_queue=celery_queue_for(urgent)):
             Notification.objects.filter(pk=n.pk).update(enqueued_at=now)
     for alert_id in SystemAlert.objects.filter(sent_at__isnull=True, created_at__lt=cutoff).values_list(
         "pk", flat=True
     )[:50]:
-        enqueue_now(send_system_alert, alert_id, urgent=True)
+        enqueue_now(send_system_alert, alert_id, celery_queue=CELERY_URGENT)
     _report_unconfirmed_notifications(now)
     if rows:
         log.info("outbox sweep: %s of %s pending cases re-enqueued", sent, len(rows))

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from .. import clock
 from ..models import Notification, ReviewRequest
-from .dispatch import enqueue_on_commit
+from .dispatch import celery_queue_for, enqueue_on_commit
 
 log = logging.getLogger(__name__)
 Kind = Notification.Kind
@@ -45,7 +45,8 @@ def notification_request(
         return notification
     from ..tasks import send_notification
 
-    enqueue_on_commit(send_notification, notification.pk, urgent=kind in URGENT_KINDS or case.is_urgent)
+    urgent = kind in URGENT_KINDS or case.is_urgent
+    enqueue_on_commit(send_notification, notification.pk, celery_queue=celery_queue_for(urgent))
     return notification
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from .. import clock
 from ..models import CaseEvent, MriFile, Outbox, ReviewRequest, new_reference
 from ..transitions import OPEN
-from .dispatch import enqueue_on_commit
+from .dispatch import celery_queue_for, enqueue_on_commit
 from .notifications import Notification, notify_patient
 
 # Answers the forms may set on a case; anything else in a draft is ignored.
@@ -130,5 +130,5 @@ def _submit_once(reference, *, answers, kind, draft_key, submission_key, ip, use
                 case.save(update_fields=["mri_received_at"])
         Outbox.objects.create(case=case, created_at=now)
         notify_patient(case, Notification.Kind.PATIENT_CONFIRMATION, "confirmation", known_new=True)
-        enqueue_on_commit(route_case, case.pk, urgent=case.is_urgent)
+        enqueue_on_commit(route_case, case.pk, celery_queue=celery_queue_for(case.is_urgent))
     return case

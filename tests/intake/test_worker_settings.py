@@ -1,7 +1,12 @@
 """The worker keeps one database connection across tasks (Celery closes it
 around every task unless CELERY_DB_REUSE_MAX is set: ~4x per task here)."""
 
+import json
+import os
+import subprocess
+import sys
 import threading
+from unittest import mock
 
 import pytest
 from celery.signals import task_postrun
@@ -50,16 +55,43 @@ def test_worker_settings_are_safe():
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
     assert conf.task_soft_time_limit < conf.task_time_limit
-    assert conf.broker_transport_options.get(
-        "visibility_timeout", 300
-    ) > conf.task_time_limit or conf.broker_url.startswith("filesystem")
     assert {q.name for q in conf.task_queues} == {"urgent", "routine"}
+
+
+def test_the_redis_visibility_timeout_outlasts_a_task_and_its_longest_retry_wait():
+    """On Redis an unacknowledged message comes back after the visibility
+    timeout: shorter than a running task, or than a retry's countdown (held
+    unacknowledged by the worker), and the task runs twice. Checked on the
+    settings as a Redis deployment loads them, whatever broker this run uses."""
+    from intake.tasks import backoff, route_case, send_notification
+
+    script = (
+        "import json; from clinic.celery import app; c = app.conf; "
+        "print(json.dumps([c.broker_url, c.broker_transport_options, c.task_time_limit]))"
+    )
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "DJANGO_SETTINGS_MODULE": "clinic.settings.test",
+    }
+    env.pop("INTAKE_VISIBILITY_TIMEOUT", None)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    broker_url, options, time_limit = json.loads(out.strip().splitlines()[-1])
+    assert broker_url.startswith("redis://")
+    visibility = options["visibility_timeout"]  # set explicitly: no default from kombu taken on trust
+    longest_wait = max(
+        min(300, 2 ** (r + 1)) for task in (route_case, send_notification) for r in range(task.max_retries)
+    )
+    with mock.patch("random.uniform", side_effect=lambda lo, hi: hi):
+        assert backoff(route_case.max_retries - 1) == longest_wait  # the bound used above is backoff's
+    assert visibility > time_limit
+    assert visibility > longest_wait
 
 
 @pytest.mark.django_db(transaction=True)
 def test_urgent_and_routine_messages_land_in_their_own_queue_only():
     from clinic.celery import app
-    from intake.services.dispatch import enqueue_now
+    from intake.services.dispatch import CELERY_ROUTINE, CELERY_URGENT, enqueue_now
     from intake.tasks import route_case
     from tests.conftest import purge_broker
 
@@ -71,8 +103,8 @@ def test_urgent_and_routine_messages_land_in_their_own_queue_only():
     with app.connection_for_write() as conn:  # declare both, as a worker would
         for q in app.conf.task_queues:
             q.bind(conn.default_channel).declare()
-    assert enqueue_now(route_case, 999_001, urgent=True)
+    assert enqueue_now(route_case, 999_001, celery_queue=CELERY_URGENT)
     assert (depth("urgent"), depth("routine")) == (1, 0)
-    assert enqueue_now(route_case, 999_002, urgent=False)
+    assert enqueue_now(route_case, 999_002, celery_queue=CELERY_ROUTINE)
     assert (depth("urgent"), depth("routine")) == (1, 1)
     purge_broker()
