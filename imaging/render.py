@@ -57,6 +57,8 @@ def pdf_page_png(data: bytes, page_index: int, scale: float = 1.5) -> bytes:
 
     doc = pdfium.PdfDocument(data)
     try:
+        if not 0 <= page_index < len(doc):
+            raise IndexError("no such page")
         page = doc[page_index]
         try:
             bitmap = page.render(scale=scale, may_draw_forms=False)
