@@ -291,3 +291,27 @@ def test_public_pages_have_no_csp_violation_or_foreign_request(page, live_server
         assert response.status == 200, url
         assert page.watch.csp_violations == [], url
     assert page.watch.foreign_requests == []
+
+
+def test_the_upload_box_works_without_javascript(browser, live_server, seeded_tx, tmp_path):
+    # The box sits inside the step's form; its file field and buttons post the
+    # upload and file-actions forms through form="...", which needs no script.
+    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        fill_to_mri(page, live_server)
+        assert page.locator("#files").is_visible()  # nothing to hide it without JavaScript
+        good = tmp_path / "neck-mri.pdf"
+        good.write_bytes(corpus.PDF)
+        page.locator("#id_file").set_input_files(str(good))
+        page.get_by_role("button", name="Upload file").click()
+        page.get_by_text("neck-mri.pdf was uploaded.").wait_for()
+        assert MriFile.objects.get().original_name == "neck-mri.pdf"
+        # the answer that shows the files is kept after the reload
+        assert page.locator('input[name="mri_status"][value="upload"]').is_checked()
+        page.get_by_role("button", name="Remove neck-mri.pdf").click()
+        page.get_by_text("The file was removed.").wait_for()
+        assert MriFile.objects.count() == 0
+    finally:
+        context.close()
