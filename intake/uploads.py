@@ -6,10 +6,16 @@ rejected file stays on disk (Django removes its own temporary file).
 """
 
 import posixpath
+import re
+import stat
 import zipfile
+import zlib
 
 from django.conf import settings
+from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import MriFile
 
@@ -47,21 +53,117 @@ def sniff(fh) -> str | None:
 
 
 _ACTIVE_CONTENT = (b"<script", b"<html", b"<svg", b"<!doctype", b"<?php", b"javascript:")
+# Searched for in the whole file, not only its head: markup placed after the
+# first 4 KiB got through. Only markers of six bytes or more, because a
+# 100 MB scan of compressed image data would find a short one like "<svg" by
+# chance (about once in five such files); these would not in a lifetime.
+_ACTIVE_CONTENT_ANYWHERE = (b"<script", b"javascript:", b"<!doctype html", b"<?php ")
+_SCAN_CHUNK = 1024 * 1024
+_WEB_CODE = gettext_lazy(
+    "This file contains web page code, which an MRI file never has. Please send the original file."
+)
+
+
+def _scan(fh, markers, chunk=_SCAN_CHUNK):
+    """True if any marker (lower case) occurs anywhere in the file, read in
+    chunks that overlap by a marker's length so none is split unseen."""
+    overlap = max(len(m) for m in markers) - 1
+    fh.seek(0)
+    tail = b""
+    try:
+        while block := fh.read(chunk):
+            window = tail + block.lower()
+            if any(m in window for m in markers):
+                return True
+            tail = window[-overlap:]
+        return False
+    finally:
+        fh.seek(0)
 
 
 def _check_not_polyglot(fh, kind: str):
     """A file that is also a ZIP, or carries markup, is two things at once."""
     head = _head(fh, 4096).lower()
     if kind != T.ZIP and any(marker in head for marker in _ACTIVE_CONTENT):
-        raise UploadRejected(
-            "This file contains web page code, which an MRI file never has. Please send the original file."
-        )
+        raise UploadRejected(_WEB_CODE)
+    if kind != T.ZIP and _scan(fh, _ACTIVE_CONTENT_ANYWHERE):
+        raise UploadRejected(_WEB_CODE)
     if kind != T.ZIP:
         fh.seek(0)
         if zipfile.is_zipfile(fh):
             raise UploadRejected(
                 "This file has a second, hidden file inside it, so we cannot accept it. Please send the original file."
             )
+        fh.seek(0)
+
+
+# PDF names that run something when the file is opened or used: scripts,
+# launching programs, actions on open or on events. A scan report never needs
+# them. (A plain /OpenAction that only opens a page is common, so it is the
+# action's kind that is refused, with /AA and /OpenAction only when they name one.)
+_PDF_ACTIVE_NAMES = {b"/js", b"/javascript", b"/launch", b"/submitform", b"/importdata", b"/richmedia", b"/xfa"}
+# "/J#53" is "/JS": PDF names may spell any byte as #xx.
+_PDF_NAME = re.compile(rb"/[^\s/<>\[\]()%{}]+")
+_PDF_HEX = re.compile(rb"#([0-9a-fA-F]{2})")
+_PDF_STREAM = re.compile(rb"stream\r?\n")
+# Compressed streams (object streams hide dictionaries there) are inflated, up
+# to this much output in all per file, and their names read too.
+_PDF_INFLATE_LIMIT = 16 * 1024 * 1024
+_PDF_ACTIVE = gettext_lazy(
+    "This PDF contains a script or an automatic action, which a scan report never has, so we cannot accept it. "
+    "Please send the original report, or print it to a new PDF first."
+)
+
+
+def _pdf_names(data: bytes) -> set[bytes]:
+    return {_PDF_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), n).lower() for n in _PDF_NAME.findall(data)}
+
+
+def _pdf_stream_names(fh, offset: int, budget: list[int]) -> set[bytes]:
+    """The names inside one Flate-compressed stream starting at ``offset``,
+    inflated piece by piece while ``budget`` (bytes of output) lasts."""
+    fh.seek(offset)
+    inflater = zlib.decompressobj()
+    names: set[bytes] = set()
+    tail = b""
+    while budget[0] > 0 and not inflater.eof:
+        piece = fh.read(64 * 1024)
+        if not piece:
+            break
+        try:
+            out = inflater.decompress(piece, budget[0])
+        except zlib.error:
+            break  # not Flate data (a JPEG image, say), or its end
+        budget[0] -= len(out)
+        window = tail + out
+        names |= _pdf_names(window)
+        tail = window[-256:]
+    return names
+
+
+def _check_pdf_active_content(fh):
+    """Refuse scripts and automatic actions, in plain objects and in
+    compressed streams (object streams hide dictionaries there). Read in
+    overlapping chunks; streams are inflated within a budget."""
+    budget = [_PDF_INFLATE_LIMIT]
+    streams: list[int] = []
+    fh.seek(0)
+    tail, position = b"", 0
+    try:
+        while block := fh.read(_SCAN_CHUNK):
+            window = tail + block
+            if _pdf_names(window) & _PDF_ACTIVE_NAMES:
+                raise UploadRejected(_PDF_ACTIVE)
+            start = position - len(tail)
+            streams.extend(start + m.end() for m in _PDF_STREAM.finditer(window) if start + m.end() > position)
+            position += len(block)
+            tail = window[-256:]
+        for offset in streams:
+            if budget[0] <= 0:
+                break
+            if _pdf_stream_names(fh, offset, budget) & _PDF_ACTIVE_NAMES:
+                raise UploadRejected(_PDF_ACTIVE)
+    finally:
         fh.seek(0)
 
 
@@ -73,6 +175,7 @@ def _check_pdf(fh):
     fh.seek(0)
     if b"%%EOF" not in tail:
         raise UploadRejected("This PDF looks incomplete or damaged. Please download it again and retry.")
+    _check_pdf_active_content(fh)
 
 
 def _check_image(fh):
@@ -121,6 +224,46 @@ def _safe_name(name: str) -> bool:
     return not (norm.startswith("..") or "/../" in f"/{norm}/")
 
 
+def _check_zip_entry_kind(info: zipfile.ZipInfo):
+    """Only plain files and folders: a ZIP made on Unix records each entry's
+    file type, and a link (or a device) unpacked on a staff machine points
+    somewhere else than where it seems."""
+    if info.create_system != 3:  # 3: Unix; other systems record no file type
+        return
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
+        raise UploadRejected(
+            _(
+                "This ZIP contains a link to another file rather than the file itself, so we cannot accept it. "
+                "Please make the ZIP again from the scan files themselves."
+            )
+        )
+
+
+# What macOS and Windows add beside real files. Accepted only when it is what
+# it says (named so, small, and starting as such files do), never by name alone:
+# "__MACOSX/" or a leading dot used to skip every check.
+_APPLEDOUBLE = b"\x00\x05\x16\x07"
+_DS_STORE = b"\x00\x00\x00\x01Bud1"
+_CLUTTER_MAX_BYTES = 4 * 1024 * 1024
+
+
+def _is_os_clutter(info: zipfile.ZipInfo, head: bytes) -> bool:
+    base = posixpath.basename(info.filename)
+    in_macosx = info.filename.startswith("__MACOSX/")
+    if not (in_macosx or base.startswith(".") or base.lower() in ("thumbs.db", "desktop.ini")):
+        return False
+    if info.file_size > _CLUTTER_MAX_BYTES:
+        return False
+    if info.file_size == 0:
+        return True
+    if base.startswith("._"):
+        return head.startswith(_APPLEDOUBLE)
+    if base == ".DS_Store":
+        return head.startswith(_DS_STORE)
+    return False
+
+
 def _check_zip(fh):
     limit_entries = settings.INTAKE_ZIP_MAX_ENTRIES
     limit_total = settings.INTAKE_ZIP_MAX_UNCOMPRESSED_BYTES
@@ -148,17 +291,18 @@ def _check_zip(fh):
         for info in infos:
             if not _safe_name(info.filename):
                 raise UploadRejected("This ZIP contains a file with an unsafe path name, so we cannot accept it.")
+            _check_zip_entry_kind(info)
             if info.is_dir():
                 continue
-            base = posixpath.basename(info.filename)
-            if base.startswith(".") or info.filename.startswith("__MACOSX/"):
-                continue  # operating-system clutter, harmless
             if info.flag_bits & 0x1:
                 raise UploadRejected("This ZIP is password-protected. Please send it without a password.")
             with zf.open(info) as member:
                 head = member.read(132)
+            base = posixpath.basename(info.filename)
             if base.upper() == "DICOMDIR" or _is_dicom_bytes(head):
                 dicoms += 1
+                continue
+            if _is_os_clutter(info, head):
                 continue
             raise UploadRejected("This ZIP contains files that are not DICOM images. Please send only the scan files.")
         if dicoms == 0:
@@ -167,6 +311,20 @@ def _check_zip(fh):
 
 
 CHECKS = {T.PDF: _check_pdf, T.JPEG: _check_image, T.PNG: _check_image, T.DICOM: _check_dicom, T.ZIP: _check_zip}
+
+
+def _check_pending_capacity(size: int):
+    """All drafts' files together stay under INTAKE_MAX_PENDING_DRAFT_BYTES:
+    the per-request limit alone let anyone open draft after draft and fill the
+    disk. Files of submitted cases do not count (they are the clinic's work)."""
+    pending = MriFile.objects.filter(case__isnull=True).aggregate(n=Sum("size"))["n"] or 0
+    if pending + size > settings.INTAKE_MAX_PENDING_DRAFT_BYTES:
+        raise UploadRejected(
+            _(
+                "We cannot take more files just now. Please try again in a few hours, or choose "
+                "“My imaging centre will send it” and continue: we will get the images from them."
+            )
+        )
 
 
 def validate_upload(uploaded, *, already_bytes: int = 0, already_files: int = 0) -> str:
@@ -187,6 +345,7 @@ def validate_upload(uploaded, *, already_bytes: int = 0, already_files: int = 0)
             f"Together your files would pass the {filesizeformat(max_total)} limit for one request. "
             "Choose “my imaging centre will send it” for the rest."
         )
+    _check_pending_capacity(uploaded.size)
     fh = uploaded.file
     kind = sniff(fh)
     if kind is None:

@@ -297,6 +297,11 @@ def upload(request):
         if _wants_json(request):
             return JsonResponse({"ok": False, "error": "Your session has ended. Please start again."}, status=400)
         return redirect("intake:start")
+    if limit_exceeded("upload", client_address(request), settings.INTAKE_UPLOAD_LIMIT_PER_HOUR):
+        if _wants_json(request):
+            error = _("We have received many files from your connection in a short time. Please try again in an hour.")
+            return JsonResponse({"ok": False, "error": error}, status=429)
+        return too_many(request, _("uploads"))
     # Refuse an oversized body before reading it (the JS path sends one file per request).
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > settings.INTAKE_MAX_REQUEST_BYTES + 64 * 1024 or (

@@ -333,6 +333,10 @@ INTAKE_CONSENT_VERSION = "2026-11-01"
 INTAKE_MAX_FILE_BYTES = env.int("INTAKE_MAX_FILE_BYTES", default=100 * 1024 * 1024)
 INTAKE_MAX_REQUEST_BYTES = env.int("INTAKE_MAX_REQUEST_BYTES", default=500 * 1024 * 1024)
 INTAKE_MAX_FILES = env.int("INTAKE_MAX_FILES", default=20)
+# All drafts' files together (not yet part of a case): past this, uploads wait.
+INTAKE_MAX_PENDING_DRAFT_BYTES = env.int("INTAKE_MAX_PENDING_DRAFT_BYTES", default=20 * 1024**3)
+# Upload requests per client address per hour (one file per request from the page's script).
+INTAKE_UPLOAD_LIMIT_PER_HOUR = env.int("INTAKE_UPLOAD_LIMIT_PER_HOUR", default=60)
 INTAKE_ZIP_MAX_ENTRIES = env.int("INTAKE_ZIP_MAX_ENTRIES", default=5000)
 INTAKE_ZIP_MAX_UNCOMPRESSED_BYTES = env.int("INTAKE_ZIP_MAX_UNCOMPRESSED_BYTES", default=1024 * 1024 * 1024)
 INTAKE_ZIP_MAX_RATIO = env.int("INTAKE_ZIP_MAX_RATIO", default=100)
