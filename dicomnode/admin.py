@@ -99,11 +99,6 @@ class ReceivedStudyAdmin(admin.ModelAdmin):
     def has_match_permission(self, request):
         return request.user.has_perm("dicomnode.match_receivedstudy")
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
     @admin.display(description="case")
     def case_link(self, obj):
         if obj.case_id is None:
