@@ -34,7 +34,7 @@ def _series(case):
 
 
 def _pixels(body: bytes):
-    return list(Image.open(io.BytesIO(body)).getdata())
+    return Image.open(io.BytesIO(body)).tobytes()
 
 
 def test_viewer_page_indexes_lazily_and_shows_headers_beside_the_case(zip_case):
