@@ -95,8 +95,6 @@ def _transition(
             raise ServiceError("A decision needs a reason category and a note.")
         case.decision_reason = reason_category
         case.decided_at = now
-    if old in (Status.SUBMITTED, Status.TRIAGE) and actor is not None and case.first_contact_at is None:
-        case.first_contact_at = now
     if to_status == Status.MRI_RECEIVED and case.mri_received_at is None:
         case.mri_received_at = now
     sla.on_status_change(case, old, to_status, now)
