@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format bench loadtest soak install install-dev browser-deps clean
+.PHONY: run test lint format bench loadtest soak install install-dev browser-deps dicom-deps clean
 
 $(VENV)/bin/python:
 	@PYBIN=$$(scripts/find-python.sh) || exit 1; echo "Using $$PYBIN"; $$PYBIN -m venv $(VENV)
@@ -36,7 +36,14 @@ run: install
 	$(PY) manage.py seed_demo
 	PORT=$(PORT) scripts/run.sh
 
-test: install-dev browser-deps
+# The DICOM node's tests run a real Orthanc and send with dcmtk's storescu (Debian packages;
+# the tests start Orthanc themselves, never the system service).
+dicom-deps:
+	@command -v Orthanc >/dev/null 2>&1 && command -v storescu >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q orthanc dcmtk >/dev/null || (apt-get update -q && apt-get install -y -q orthanc dcmtk); \
+	  else echo "The DICOM node's tests need Debian's orthanc and dcmtk: sudo apt-get install -y orthanc dcmtk" >&2; exit 1; fi; }
+
+test: install-dev browser-deps dicom-deps
 	@echo "Database: $${DATABASE_URL:-SQLite (embedded default)}" | sed -E 's#//[^@]*@#//#'
 	@echo "Broker:   $${CELERY_BROKER_URL:-kombu filesystem transport (embedded default)}" | sed -E 's#//[^@]*@#//#'
 	$(PY) -m pytest $(PYTEST_ARGS)
