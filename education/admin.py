@@ -14,7 +14,7 @@ from clinic.admin_audit import AuditedAdminMixin
 
 from .models import Condition, Routine, RoutineStep, Stretch
 from .rules import check_spine_order
-from .services import content_set_published, routine_check_publishable
+from .services import content_set_published, illustration_reencode, routine_check_publishable
 
 
 class ContentAdmin(AuditedAdminMixin, admin.ModelAdmin):
@@ -91,11 +91,23 @@ class StretchAdmin(ContentAdmin):
         (None, {"fields": ["name", "slug", "region", "position", "summary"]}),
         ("The stretch", {"fields": ["helps", "steps", "breathing_cue", "cautions"]}),
         ("The hold", {"fields": ["hold_seconds", "repetitions", "per_side"]}),
-        ("Illustration", {"fields": ["illustration", "illustration_alt"]}),
+        (
+            "Illustration",
+            {
+                "fields": ["illustration", "illustration_alt"],
+                "description": "Seeded stretches show the library's own drawing until you upload a picture. "
+                "Uploads are re-encoded as WebP with their metadata (camera, place, time) removed.",
+            },
+        ),
         ("Related", {"fields": ["conditions"]}),
         ContentAdmin.review_fieldset,
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        if "illustration" in form.changed_data and obj.illustration and not obj.illustration._committed:
+            obj.illustration = illustration_reencode(uploaded=obj.illustration, slug=obj.slug)
+        super().save_model(request, obj, form, change)
 
 
 class SpineOrderFormSet(BaseInlineFormSet):

@@ -114,13 +114,26 @@ class Stretch(Content):
         return reverse("education:stretch", kwargs={"slug": self.slug})
 
     @property
+    def picture_url(self) -> str | None:
+        """Staff's own upload if there is one, else the drawing made for this stretch."""
+        from .illustrations import drawing_url
+
+        if self.illustration:
+            return self.illustration.url
+        return drawing_url(self.slug)
+
+    @property
+    def picture_is_drawing(self) -> bool:
+        return not self.illustration and self.picture_url is not None
+
+    @property
     def holds(self) -> int:
         """How many holds the stretch takes in all (each side counts)."""
         return self.repetitions * (2 if self.per_side else 1)
 
     def clean(self):
         super().clean()
-        if self.illustration and not self.illustration_alt:
+        if self.picture_url and not self.illustration_alt:
             raise ValidationError({"illustration_alt": "Describe the picture for people who use a screen reader."})
         if self.pk is not None:
             self._check_routines_keep_spine_order()

@@ -13,6 +13,7 @@ from datetime import date
 from django.db import transaction
 
 from .choices import SpineRegion
+from .illustrations import DESCRIPTIONS
 from .models import Condition, Routine, Stretch
 from .services import content_set_published, routine_set_steps
 
@@ -466,6 +467,8 @@ def _create(model, spec: dict):
     existing = model.objects.filter(slug=spec["slug"]).first()
     if existing is not None:
         return existing, False
+    if model is Stretch:
+        spec.setdefault("illustration_alt", DESCRIPTIONS.get(spec["slug"], ""))
     obj = model(**spec, **REVIEW)
     obj.full_clean()
     obj.save()

@@ -61,3 +61,31 @@ def routine_check_publishable(*, routine: Routine) -> None:
         raise ValidationError(
             "Publish these stretches first: %(names)s.", code="unpublished_steps", params={"names": ", ".join(hidden)}
         )
+
+
+ILLUSTRATION_MAX_SIDE = 1600
+
+
+def illustration_reencode(*, uploaded, slug: str):
+    """A staff upload drawn again from its pixels: WebP, at most 1600 px a side,
+    turned upright, with no EXIF, GPS, ICC or comment left from the original
+    (a phone photo carries where and when it was taken). Returns a ContentFile
+    with a fresh name; the original bytes are never stored."""
+    import io
+    import secrets
+
+    from django.core.files.base import ContentFile
+    from PIL import Image, ImageOps
+
+    fh = uploaded.file if hasattr(uploaded, "file") else uploaded
+    fh.seek(0)
+    with Image.open(fh) as original:
+        image = ImageOps.exif_transpose(original)
+        has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
+        image = image.convert("RGBA" if has_alpha else "RGB")
+        image.thumbnail((ILLUSTRATION_MAX_SIDE, ILLUSTRATION_MAX_SIDE))
+        # A new image from the pixels alone: no info dictionary travels with it.
+        clean = Image.frombytes(image.mode, image.size, image.tobytes())
+    out = io.BytesIO()
+    clean.save(out, format="WEBP", quality=85, method=4)
+    return ContentFile(out.getvalue(), name=f"{slug}-{secrets.token_hex(4)}.webp")

@@ -60,6 +60,14 @@ def routine_guided(request, slug, number):
 
 
 @public_page
+def routine_print(request, slug):
+    """The routine on one or two printed pages: pictures, holds, breathing, safety."""
+    obj = get_object_or_404(Routine.objects.published(), slug=slug)
+    context = {"routine": obj, "stretches": selectors.routine_stretches(obj)}
+    return render(request, "education/routine_print.html", context)
+
+
+@public_page
 def routine_done(request, slug):
     obj = get_object_or_404(Routine.objects.published(), slug=slug)
     stretches = selectors.routine_stretches(obj)
@@ -158,6 +166,9 @@ def _routine_page(request, obj, preview=False):
             "stretches": stretches,
             "conditions": selectors.conditions_for(obj, include_unpublished=preview),
             "start_url": _guided_url(obj, 1, preview) if stretches else None,
+            "print_url": (
+                reverse("education:routine_print", kwargs={"slug": obj.slug}) if stretches and not preview else None
+            ),
             "minutes": math.ceil(sum(s.hold_seconds * s.holds for s in stretches) / 60),
             "preview": preview,
         },

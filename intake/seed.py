@@ -34,6 +34,7 @@ GROUP_PERMS = {
     "Coordinator": [
         "intake.view_reviewrequest", "intake.change_reviewrequest", "intake.view_staffqueue",
         "intake.view_routingrule", "intake.view_mrifile",
+        "dicomnode.view_receivedstudy", "dicomnode.match_receivedstudy",
     ],
     "Clinician": [
         "intake.view_reviewrequest", "intake.change_reviewrequest", "intake.record_decision",
@@ -46,6 +47,7 @@ GROUP_PERMS = {
         "intake.delete_queuemembership",
         "intake.view_routingrule", "intake.add_routingrule", "intake.change_routingrule", "intake.delete_routingrule",
         "intake.view_mrifile", "clinic.view_auditentry",
+        "dicomnode.view_receivedstudy", "dicomnode.match_receivedstudy",
         "clinic.view_closureday", "clinic.add_closureday", "clinic.change_closureday", "clinic.delete_closureday",
         "education.view_stretch", "education.add_stretch", "education.change_stretch", "education.delete_stretch",
         "education.view_condition", "education.add_condition", "education.change_condition", "education.delete_condition",
