@@ -244,13 +244,22 @@ def thanks(request):
 
 @require_http_methods(["GET", "POST"])
 def urgent(request):
-    """Urgent-care advice for any red flag, with an urgent call-back."""
+    """Urgent-care advice for any red flag, with an urgent call-back.
+
+    Only after the safety screen, in this session: an urgent case pages staff
+    around the clock, so it needs the red flags the patient reported (they go
+    with the call-back), and a person's pace, not a script's."""
     flags = request.session.get("intake_red_flags", [])
+    if not flags:
+        messages.info(request, _("Please answer the safety questions first, so we know how soon to call you."))
+        return redirect("intake:start")
     flag_set = set(flags)
     emergency = bool(flag_set & {f.value for f in choices.EMERGENCY_FLAGS})
     form = UrgentCallbackForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if form.cleaned_data.get("website"):
+        draft = _draft(request, create=False) or {}
+        too_fast = time.time() - draft.get("started", 0) < settings.INTAKE_MIN_FILL_SECONDS
+        if form.cleaned_data.get("website") or too_fast:
             return redirect("intake:thanks")
         # One key per call-back form, as for the request's draft: a resend
         # after an error page returns the call-back already booked.
@@ -260,7 +269,7 @@ def urgent(request):
         if limit_exceeded("submit", client_address(request), settings.INTAKE_SUBMIT_LIMIT_PER_HOUR):
             return too_many(request, "requests")
         answers = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "phone", "consent_phone")}
-        answers.update(red_flags=flags or ["unspecified"], contact_method="phone", consent_privacy=True)
+        answers.update(red_flags=flags, contact_method="phone", consent_privacy=True)
         case = review_request_submit(
             answers=answers,
             kind=choices.Kind.URGENT_CALLBACK,
