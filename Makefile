@@ -51,6 +51,7 @@ test: install-dev browser-deps dicom-deps
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports  # layers: pure modules <- services <- tasks/views/admin (.importlinter)
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from clinic.dbretry import is_db_blip, is_storage_full
-from intake.choices import EMERGENCY_FLAGS, RedFlag
+from clinic.red_flags import EMERGENCY_FLAGS, RedFlag
 
 
 @cache_control(max_age=300, public=True)

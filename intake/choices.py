@@ -3,6 +3,9 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The red-flag vocabulary is the project's: the public pages show it without intake.
+from clinic.red_flags import EMERGENCY_FLAGS, RedFlag  # noqa: F401  (re-exported for the request's forms and rules)
+
 
 class Region(models.TextChoices):
     # In spine order, the same order the stretching content uses.
@@ -15,21 +18,6 @@ class Region(models.TextChoices):
 
 NECK_REGIONS = {Region.NECK}
 BACK_REGIONS = {Region.UPPER_BACK, Region.MID_BACK, Region.LOWER_BACK, Region.HIPS_LEGS}
-
-
-class RedFlag(models.TextChoices):
-    BLADDER_BOWEL = "bladder_bowel", "New loss of control of your bladder or bowels"
-    SADDLE_NUMBNESS = "saddle_numbness", "Numbness in the groin, buttocks or inner thighs"
-    WEAKNESS = "weakness", "New or worsening weakness in your legs or arms"
-    FEVER = "fever", "Fever or chills together with your back or neck pain"
-    TRAUMA = "trauma", "A recent serious fall, accident or injury"
-    CANCER = "cancer", "A history of cancer"
-    WEIGHT_LOSS = "weight_loss", "Weight loss you cannot explain"
-    GAIT_HANDS = "gait_hands", "Clumsy hands or new trouble walking or keeping your balance"
-
-
-# These need the emergency department now; the rest need same-day care.
-EMERGENCY_FLAGS = {RedFlag.BLADDER_BOWEL, RedFlag.SADDLE_NUMBNESS, RedFlag.WEAKNESS, RedFlag.GAIT_HANDS}
 
 
 class Side(models.TextChoices):

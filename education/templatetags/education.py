@@ -2,7 +2,7 @@
 
 from django import template
 
-from intake.choices import EMERGENCY_FLAGS, RedFlag
+from clinic.red_flags import EMERGENCY_FLAGS, RedFlag
 
 from ..markdown import render_markdown
 
