@@ -1,17 +1,26 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static as static_url
 from django.urls import include, path
 
 from clinic import views
 from education.sitemaps import SITEMAPS
 
-admin.site.site_header = f"{settings.INTAKE_CLINIC_NAME}: staff"
-admin.site.site_title = "Clinic staff"
+admin.site.site_header = f"{settings.INTAKE_CLINIC_NAME} staff"
+admin.site.site_title = f"{settings.INTAKE_CLINIC_NAME} staff"
 admin.site.index_title = "Triage"
 
 # Database blips and a full disk answer 503 "nothing was lost" (clinic.dbretry).
 handler500 = "clinic.views.server_error"
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links; send them to the
+    static icon (its hashed name in production) rather than a 404 in every log."""
+    return HttpResponseRedirect(static_url("favicon.ico"))
+
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +30,7 @@ urlpatterns = [
     path("stretching/", include("education.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon),
 ]
 
 if settings.DEBUG:
