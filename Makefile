@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format bench loadtest soak install install-dev browser-deps dicom-deps clean
+.PHONY: run test lint format bench bench-imaging loadtest soak install install-dev browser-deps dicom-deps clean
 
 $(VENV)/bin/python:
 	@PYBIN=$$(scripts/find-python.sh) || exit 1; echo "Using $$PYBIN"; $$PYBIN -m venv $(VENV)
@@ -59,6 +59,11 @@ format: install-dev
 
 bench: install-dev
 	$(PY) bench/run.py
+	$(MAKE) --no-print-directory bench-imaging
+
+# The MRI viewer: first image, slice to slice, web workers' memory (bench/results/imaging.json).
+bench-imaging: install-dev
+	$(PY) bench/imaging_bench.py $(BENCH_IMAGING_ARGS)
 
 loadtest: install-dev
 	$(PY) bench/loadtest.py $(LOADTEST_ARGS)

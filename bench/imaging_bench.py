@@ -1,0 +1,311 @@
+"""`make bench-imaging` (part of `make bench`): the MRI viewer's figures on a
+200-slice 512 x 512 DICOM series in one ZIP, served by gunicorn as in
+production (sync workers, gunicorn's own defaults from bench/common.py).
+
+    python bench/imaging_bench.py [--cold-runs 10] [--workers 5] [--passes 3]
+
+Figures (printed, and written to bench/results/imaging.json):
+- time to first image: from the viewer page's response to the first slice's
+  PNG (manifest + slice 0), p50/p95 over ``--cold-runs`` fresh servers (every
+  worker's in-memory cache empty), and again with the series already in
+  memory (warm: a second clinician, or a reopened series);
+- slice to slice: one request per slice scrolling the whole series, first
+  pass (cold workers included) and warm passes, p50/p95;
+- memory: every web worker's RSS while 4 clients scroll the series at once
+  (``--passes`` passes each), sampled 4 times a second: before, peak, end.
+
+The data is synthetic (pydicom + numpy), stored through the real upload
+path (content checks, encryption), on SQLite in bench/.tmp/imaging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common as C  # noqa: E402
+
+TMP = C.TMP / "imaging"
+PORT = 8111
+SLICES, SIZE = 200, 512
+GOALS = {"first_image_p95_ms": 300, "slice_warm_p95_ms": 60}
+
+
+def env() -> dict:
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"))}
+    e.update(
+        DJANGO_SETTINGS_MODULE="clinic.settings.local",
+        DJANGO_DEBUG="false",
+        DATABASE_URL=f"sqlite:///{TMP / 'db.sqlite3'}",
+        CELERY_BROKER_URL="filesystem://",
+        INTAKE_BROKER_DIR=str(TMP / "broker"),
+        INTAKE_PRIVATE_ROOT=str(TMP / "private"),
+        MEDIA_ROOT=str(TMP / "media"),
+        INTAKE_MAX_FILE_BYTES=str(400 * 1024 * 1024),
+        INTAKE_MAX_REQUEST_BYTES=str(800 * 1024 * 1024),
+        PYTHONPATH=str(C.REPO),
+    )
+    return e
+
+
+# --- Set-up (run in a child process with Django) -------------------------------------------
+def setup_child() -> None:
+    import django
+
+    django.setup()
+    import io
+    import zipfile
+
+    import numpy as np
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from imaging.models import ImagingSeries
+    from imaging.services import imaging_index_file
+    from intake import seed
+    from intake.models import QueueMembership, ReviewRequest
+    from intake.services.files import mri_file_add
+    from tests.imaging import dicomgen as g
+
+    seed.seed_groups()
+    queues = seed.seed_queues_and_rules()
+    user = get_user_model().objects.create_user("bench_clinician", password="x-bench-x", is_staff=True)
+    user.groups.add(Group.objects.get(name="Clinician"))
+    queue = queues["mri-thoracolumbar"]
+    QueueMembership.objects.create(queue=queue, user=user)
+    case = ReviewRequest.objects.create(
+        queue=queue, status="awaiting_mri", first_name="Pat", last_name="Example", mri_status="centre_sends"
+    )
+    rng = np.random.default_rng(7)
+    members = []
+    study, series = "1.2.826.0.1.3680043.9.9999.1", "1.2.826.0.1.3680043.9.9999.2"
+    for i in range(SLICES):
+        pixels = g.phantom(SIZE, SIZE, i, SLICES, peak=1800)
+        pixels = (pixels + rng.integers(0, 80, pixels.shape, dtype=np.uint16)).astype(np.uint16)  # scanner noise
+        ds = g.mr_dataset(study_uid=study, series_uid=series, index=i, count=SLICES, pixels=pixels)
+        members.append(g.to_bytes(ds))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for i, data in enumerate(members):
+            zf.writestr(f"DICOM/IM{i:05d}", data)
+    f = mri_file_add(uploaded=SimpleUploadedFile("study.zip", buf.getvalue()), case=case)
+    imaging_index_file(mri_file_id=f.pk)
+    s = ImagingSeries.objects.get(study__case=case)
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    from django.conf import settings
+
+    print(
+        json.dumps(
+            {
+                "case": case.pk,
+                "series": s.pk,
+                "slices": s.slice_count,
+                "zip_bytes": len(buf.getvalue()),
+                "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
+            }
+        )
+    )
+
+
+# --- Client ---------------------------------------------------------------------------------
+class Client:
+    def __init__(self, cookie: str):
+        self.cookie = cookie
+        self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+
+    def get(self, path: str) -> tuple[int, bytes, float]:
+        t = time.perf_counter()
+        for attempt in range(2):
+            try:
+                self.conn.request("GET", path, headers={"Cookie": self.cookie, "Host": "127.0.0.1"})
+                resp = self.conn.getresponse()
+                body = resp.read()
+                break
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+                if attempt:
+                    raise
+        if resp.status != 200:
+            raise RuntimeError(f"GET {path}: {resp.status}")
+        if resp.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+        return resp.status, body, (time.perf_counter() - t) * 1000
+
+
+def pct(values, p):
+    values = sorted(values)
+    if not values:
+        return None
+    k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
+    return round(values[k], 1)
+
+
+def first_image(client: Client, info: dict) -> dict:
+    case, series = info["case"], info["series"]
+    _, _, page_ms = client.get(f"/admin/imaging/case/{case}/viewer/")
+    t0 = time.perf_counter()
+    _, body, _ = client.get(f"/admin/imaging/case/{case}/series/{series}/")
+    base = json.loads(body)["slice_base"]
+    _, png, _ = client.get(f"{base}/0.png")
+    assert png.startswith(b"\x89PNG")
+    return {"page_ms": page_ms, "first_image_ms": (time.perf_counter() - t0) * 1000, "base": base}
+
+
+def scroll(client: Client, base: str, n: int, reverse: bool = False) -> list[float]:
+    order = range(n - 1, -1, -1) if reverse else range(n)
+    return [client.get(f"{base}/{i}.png")[2] for i in order]
+
+
+def rss_mb(pids) -> dict:
+    out = {}
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out[pid] = int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return out
+
+
+def _mean_total(samples) -> float | None:
+    return round(statistics.mean(sum(s.values()) for s in samples), 1) if samples else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cold-runs", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--passes", type=int, default=3)
+    args = parser.parse_args()
+
+    shutil.rmtree(TMP, ignore_errors=True)
+    TMP.mkdir(parents=True)
+    e = env()
+    C.log("imaging bench: migrate and make a 200-slice 512x512 series (stored encrypted, indexed)")
+    C.run([C.PY, str(C.REPO / "manage.py"), "migrate", "--noinput"], env=e)
+    out = C.run([C.PY, __file__, "--setup-child"], env=e).stdout
+    info = json.loads(out.strip().splitlines()[-1])
+    C.log(f"series of {info['slices']} slices, ZIP {info['zip_bytes'] / 1e6:.0f} MB")
+
+    r: dict = {"workers": args.workers, "slices": info["slices"], "zip_mb": round(info["zip_bytes"] / 1e6, 1)}
+    cold, page, warm_first = [], [], []
+    proc = None
+    try:
+        for run in range(args.cold_runs):
+            proc = C.start_gunicorn("clinic.wsgi", PORT, e, workers=args.workers, cwd=C.REPO, name="imaging-web")
+            client = Client(info["cookie"])
+            first = first_image(client, info)
+            cold.append(first["first_image_ms"])
+            page.append(first["page_ms"])
+            if run < args.cold_runs - 1:
+                C.stop(proc)
+        base = first["base"]
+        C.log("scrolling: first pass (cold workers included), then warm passes")
+        first_pass = scroll(client, base, info["slices"])
+        warm = scroll(client, base, info["slices"], reverse=True) + scroll(client, base, info["slices"])
+        for _ in range(5):
+            warm_first.append(first_image(Client(info["cookie"]), info)["first_image_ms"])
+        workers = C.children(proc.pid)
+
+        C.log("4 clients scrolling at once")
+        before = rss_mb(workers)
+        samples, stop = [], threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                samples.append(rss_mb(workers))
+                time.sleep(0.25)
+
+        loaded: list[float] = []
+
+        def clinician(k):
+            c = Client(info["cookie"])
+            for p in range(args.passes):
+                loaded.extend(scroll(c, base, info["slices"], reverse=(p + k) % 2 == 1))
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        threads = [threading.Thread(target=clinician, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stop.set()
+        sampler.join()
+        after = rss_mb(workers)
+    finally:
+        if proc is not None:
+            C.stop(proc)
+        C.stop_all()
+
+    total = lambda d: round(sum(d.values()), 1)  # noqa: E731
+    peak_total = max((sum(s.values()) for s in samples), default=0)
+    half = len(samples) // 2
+    r.update(
+        first_image_cold_ms={"p50": pct(cold, 50), "p95": pct(cold, 95), "runs": len(cold)},
+        first_image_warm_ms={"p50": pct(warm_first, 50), "p95": pct(warm_first, 95), "runs": len(warm_first)},
+        viewer_page_ms={"p50": pct(page, 50), "p95": pct(page, 95)},
+        slice_first_pass_ms={"p50": pct(first_pass, 50), "p95": pct(first_pass, 95), "max": pct(first_pass, 100)},
+        slice_warm_ms={"p50": pct(warm, 50), "p95": pct(warm, 95), "n": len(warm)},
+        slice_4_clients_ms={"p50": pct(loaded, 50), "p95": pct(loaded, 95), "n": len(loaded)},
+        rss_mb={
+            "before_total": total(before),
+            "peak_total": round(peak_total, 1),
+            "end_total": total(after),
+            "per_worker_end": sorted(round(v, 1) for v in after.values()),
+            "first_half_mean_total": _mean_total(samples[:half]),
+            "second_half_mean_total": _mean_total(samples[half:]),
+        },
+    )
+    lines = [
+        f"Imaging: {r['slices']} slices of {SIZE}x{SIZE} in a {r['zip_mb']} MB ZIP, gunicorn sync x {args.workers}",
+        f"  time to first image, cold workers   p50 {r['first_image_cold_ms']['p50']} ms  p95 "
+        f"{r['first_image_cold_ms']['p95']} ms  (goal p95 <= {GOALS['first_image_p95_ms']} ms)",
+        f"  time to first image, series in RAM  p50 {r['first_image_warm_ms']['p50']} ms  p95 "
+        f"{r['first_image_warm_ms']['p95']} ms",
+        f"  viewer page itself                  p50 {r['viewer_page_ms']['p50']} ms  p95 "
+        f"{r['viewer_page_ms']['p95']} ms",
+        f"  slice to slice, first pass          p50 {r['slice_first_pass_ms']['p50']} ms  p95 "
+        f"{r['slice_first_pass_ms']['p95']} ms  max {r['slice_first_pass_ms']['max']} ms",
+        f"  slice to slice, warm                p50 {r['slice_warm_ms']['p50']} ms  p95 {r['slice_warm_ms']['p95']} ms"
+        f"  (goal p95 <= {GOALS['slice_warm_p95_ms']} ms)",
+        f"  slice to slice, 4 clients at once   p50 {r['slice_4_clients_ms']['p50']} ms  p95 "
+        f"{r['slice_4_clients_ms']['p95']} ms",
+        f"  web workers' RSS (all {args.workers})        before {r['rss_mb']['before_total']} MB  peak "
+        f"{r['rss_mb']['peak_total']} MB  end {r['rss_mb']['end_total']} MB  (mean 1st half "
+        f"{r['rss_mb']['first_half_mean_total']} / 2nd half {r['rss_mb']['second_half_mean_total']} MB)",
+        f"  per worker at the end: {r['rss_mb']['per_worker_end']} MB",
+    ]
+    print("\n".join(lines))
+    C.RESULTS.mkdir(parents=True, exist_ok=True)
+    r["date"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    r["cpu_count"] = os.cpu_count()
+    (C.RESULTS / "imaging.json").write_text(json.dumps(r, indent=2) + "\n")
+    print(f"written: {C.RESULTS / 'imaging.json'}")
+
+
+if __name__ == "__main__":
+    if "--setup-child" in sys.argv:
+        sys.path.insert(0, str(C.REPO))
+        setup_child()
+    else:
+        main()
