@@ -14,13 +14,7 @@ from intake.admin.selectors import dashboard_for
 from intake.models import CaseEvent, ReviewRequest, RoutingRule, StaffQueue
 from intake.transitions import Status
 
-from .test_admin_support import changelist_url, make_case, make_staff
-
-
-@pytest.fixture
-def staff(seeded):
-    return make_staff()
-
+from .test_admin_support import changelist_url, make_case
 
 LIST_QUERIES = 10  # session, user, 2 permission look-ups, 2 filter choice lists, count, page, 2 action-bar choices
 DASHBOARD_QUERIES = 9  # session, user, 2 permission look-ups, 5 aggregates

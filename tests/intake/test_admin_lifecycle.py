@@ -19,15 +19,8 @@ from .test_admin_support import (
     changelist_url,
     follow_messages,
     make_case,
-    make_staff,
     transition_url,
 )
-
-
-@pytest.fixture
-def staff(seeded):
-    return make_staff()
-
 
 PAIRS = [(a, b) for a in Status.values for b in Status.values]
 DECISION_DATA = {"reason_category": "conservative_care", "note": "Conservative care plan first."}

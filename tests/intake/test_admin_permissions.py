@@ -19,15 +19,8 @@ from .test_admin_support import (
     file_url,
     follow_messages,
     make_case,
-    make_staff,
     transition_url,
 )
-
-
-@pytest.fixture
-def staff(seeded):
-    return make_staff()
-
 
 USERS = ["anonymous", "coord_a", "coord_b", "clinician", "supervisor", "superuser"]
 SEES_QUEUE_A = {"coord_a", "clinician", "supervisor", "superuser"}

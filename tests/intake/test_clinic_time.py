@@ -19,7 +19,7 @@ from intake.status_links import status_link
 from tests.factories import CaseFactory, UserFactory
 
 from .helpers import CONTACT, MRI, submit_complete
-from .test_admin_support import change_url, changelist_url, make_case, make_staff
+from .test_admin_support import change_url, changelist_url, make_case
 
 CHICAGO = ZoneInfo("America/Chicago")
 UTC = ZoneInfo("UTC")
@@ -36,11 +36,6 @@ WEDNESDAY_4PM = at(2026, 11, 25, 16, 0)  # the day before Thanksgiving
 TUESDAY_1PM = at(2026, 12, 1, 13, 0)
 PROMISE = "Tuesday 1 December 2026, 1:00 p.m. Central"
 NO_MRI = {"mri_status": "none", **{k: "" for k in MRI if k != "mri_status"}}
-
-
-@pytest.fixture
-def staff(seeded):
-    return make_staff()
 
 
 # --- The SLA clock: holidays -------------------------------------------------------------

@@ -42,7 +42,7 @@ from tests.factories import CaseFactory, UserFactory
 
 from . import corpus
 from .helpers import fill_until, submit_complete
-from .test_admin_support import add_pdf, file_url, make_case, make_staff
+from .test_admin_support import add_pdf, file_url, make_case
 
 ROOT = Path(__file__).resolve().parents[2]
 MiB = 1024 * 1024
@@ -317,9 +317,6 @@ def test_rotate_mri_keys_through_the_bucket_and_a_failing_file_left_as_it_was(s3
 
 
 # --- The download view: checked before the first byte, alerted once ---------------------
-@pytest.fixture
-def staff(seeded):
-    return make_staff()
 
 
 @pytest.mark.parametrize("damage", ["swapped for another file", "a flipped bit"])
