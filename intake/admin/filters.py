@@ -4,7 +4,6 @@
 from django.contrib import admin
 from django.db import connection
 
-from .. import sla
 from ..choices import MriStatus, Region
 from ..transitions import OPEN, Status
 
@@ -46,7 +45,7 @@ class WaitingFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "waiting":
             # intake.sla owns "waiting on the clinic" (the dashboard asks the same).
-            return queryset.filter(sla.waiting_on_clinic_q())
+            return queryset.waiting_on_clinic()
         return queryset
 
 

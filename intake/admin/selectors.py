@@ -137,7 +137,7 @@ def dashboard_for(user, *, days: int = 30, now=None) -> Dashboard:
     # The oldest still waiting on the clinic: not paused on the patient or an
     # imaging centre, not settled.
     oldest = list(
-        visible.filter(sla.waiting_on_clinic_q())
+        visible.waiting_on_clinic()
         .order_by("created_at")
         .values("pk", "reference", "queue__name", "status", "created_at", "sla_due_at")[:10]
     )

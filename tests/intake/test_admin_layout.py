@@ -19,7 +19,7 @@ from clinic.admin_site import ClinicAdminSite
 from clinic.models import AuditEntry
 from intake.admin.selectors import dashboard_for
 from intake.choices import Kind
-from intake.models import CaseEvent, ReviewRequest
+from intake.models import CaseEvent
 from intake.services.contact import case_log_contact
 from intake.services.errors import ServiceError
 from intake.services.export import cases_record_export
@@ -246,12 +246,3 @@ def test_favicon_is_served_not_a_404(client):
     with open(path, "rb") as f:
         assert f.read(4) == b"\x00\x00\x01\x00"  # an ICO file
 
-
-def test_cases_are_unchanged_by_reading_the_pages(client, staff):
-    """The display fixes are display only: no write on GET."""
-    case = make_case(staff.queue_a, first_name="maria", last_name="lopez")
-    before = ReviewRequest.objects.values().get(pk=case.pk)
-    client.force_login(staff.coord_a)
-    client.get(change_url(case))
-    client.get(changelist_url())
-    assert ReviewRequest.objects.values().get(pk=case.pk) == before
