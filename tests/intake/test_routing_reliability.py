@@ -332,6 +332,20 @@ def test_routing_moves_the_status_through_the_table_and_audits_it_once(seeded):
     assert "Status submitted -> triage" in summary and f"Assigned to {member.username}" in summary
 
 
+# Routing's hot path (bench/README.md): the clock, the row, the rules, the closure
+# days, the memberships (lock, rank, stamp), the case, one INSERT of events, the
+# audit entry (savepoint, chain head, INSERT, release; PostgreSQL also takes
+# its advisory lock), the outbox, one notice per member, and the savepoints.
+ROUTING_QUERIES = {"sqlite": 17, "postgresql": 18}
+
+
+def test_routing_costs_a_fixed_number_of_queries(seeded, django_assert_num_queries):
+    MembershipFactory(queue=seeded["mri-cervical"])
+    case = review_request_submit(answers=ANSWERS)
+    with django_assert_num_queries(ROUTING_QUERIES[connection.vendor]):
+        assert case_route(case_id=case.pk) is True
+
+
 def test_routing_cannot_skip_the_transitions_table(seeded, monkeypatch):
     from intake import transitions
     from intake.services.errors import IllegalTransition
