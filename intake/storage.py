@@ -468,6 +468,74 @@ def iter_decrypted(stored_name: str, *, sha256: str) -> Iterator[bytes]:
         fh.close()
 
 
+def stored_file_id(stored_name: str) -> bytes:
+    """The random file id in an MRIENC2 file's header (b"" for MRIENC1): not a
+    secret; it names one encryption of one file (rotation makes a new one)."""
+    fh = _open_stream(stored_name)
+    try:
+        if _read_exact(fh, len(MAGIC)) != MAGIC:
+            return b""
+        return _read_exact(fh, FILE_ID_BYTES)
+    finally:
+        fh.close()
+
+
+def iter_decrypted_chunks(stored_name: str, *, file_id: bytes, first: int, count: int) -> Iterator[bytes]:
+    """Plaintext chunks ``first`` .. ``first + count - 1`` of an MRIENC2 file,
+    for random access (one slice of a large DICOM ZIP) after a whole, checked
+    read (``iter_decrypted``) recorded the file id and the chunk sizes.
+
+    Earlier records are skipped without decrypting them. Each chunk returned
+    is authenticated and must name ``file_id`` and its own position, so a
+    chunk of another file, a replaced or re-encrypted file (a new file id),
+    or a file cut short raises ``TamperedFile``; the caller then reads the
+    file whole, which checks the SHA-256 too. There is no whole-file SHA-256
+    check here: that is what the random access saves.
+    """
+    if len(file_id) != FILE_ID_BYTES or first < 0 or count < 1:
+        raise ValueError("a file id and a chunk range are needed")
+    f = _fernet()
+    fh = _open_stream(stored_name)
+    try:
+        if _read_exact(fh, len(MAGIC)) != MAGIC or _read_exact(fh, FILE_ID_BYTES) != file_id:
+            raise TamperedFile("not the file that was indexed")
+        index = 0
+        while index < first + count:
+            header = _read_exact(fh, 4)
+            if len(header) < 4:
+                raise TamperedFile("cut off before the chunks asked for")
+            (n,) = struct.unpack(">I", header)
+            if n > MAX_TOKEN:
+                raise TamperedFile("record longer than any chunk")
+            if index < first:
+                if hasattr(fh, "seek") and getattr(fh, "seekable", lambda: False)():
+                    fh.seek(n, io.SEEK_CUR)
+                elif len(_read_exact(fh, n)) < n:
+                    raise TamperedFile("cut off inside a record")
+                index += 1
+                continue
+            token = _read_exact(fh, n)
+            try:
+                plain = f.decrypt(token)
+            except InvalidToken as exc:
+                raise TamperedFile("a chunk failed authentication") from exc
+            if len(plain) < _CHUNK_HEADER.size:
+                raise TamperedFile("a chunk without its header")
+            chunk_file, chunk_index, _flags = _CHUNK_HEADER.unpack_from(plain)
+            if chunk_file != file_id or chunk_index != index:
+                raise TamperedFile("a chunk from another file or position")
+            yield plain[_CHUNK_HEADER.size :]
+            index += 1
+    except FileIntegrityError:
+        raise
+    except Exception as exc:
+        if _is_backend_error(exc):
+            raise StorageUnavailable(f"MRI storage failed while reading: {type(exc).__name__}") from exc
+        raise
+    finally:
+        fh.close()
+
+
 def verify_stored(stored_name: str, *, sha256: str) -> int:
     """Read a whole stored file to check it; returns its size or raises as ``iter_decrypted``."""
     return sum(len(chunk) for chunk in iter_decrypted(stored_name, sha256=sha256))
