@@ -126,6 +126,26 @@ def iter_members(data: bytes, file_type: str) -> Iterator[tuple[str, bytes]]:
             yield info.filename, zf.read(info)
 
 
+def member_spans(data: bytes, file_type: str) -> dict[str, tuple[int, int, bool]]:
+    """Where each object's bytes lie in the file: {member: (start, length, deflated)}.
+    Members compressed any other way than stored or deflate are left out."""
+    if file_type == "dicom":
+        return {"": (0, len(data), False)}
+    spans = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                continue
+            local = data[info.header_offset : info.header_offset + 30]
+            if len(local) < 30 or local[:4] != b"PK\x03\x04":
+                continue
+            name_len = int.from_bytes(local[26:28], "little")
+            extra_len = int.from_bytes(local[28:30], "little")
+            start = info.header_offset + 30 + name_len + extra_len
+            spans[info.filename] = (start, info.compress_size, info.compress_type == zipfile.ZIP_DEFLATED)
+    return spans
+
+
 def read_member(data: bytes, file_type: str, member: str) -> bytes:
     if file_type == "dicom":
         return data

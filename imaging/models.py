@@ -25,6 +25,9 @@ class IndexedFile(models.Model):
     # Plain words for staff, never health data ("not a ZIP", "integrity check failed").
     problem = models.CharField(max_length=200, blank=True)
     instances = models.PositiveIntegerField(default=0)
+    # For reading one slice without decrypting the whole file (intake.storage.
+    # iter_decrypted_chunks): the stored file's id (hex) when it was indexed.
+    file_id = models.CharField(max_length=32, blank=True)
     indexed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
@@ -114,6 +117,14 @@ class ImagingInstance(models.Model):
     # Millimetres along the slice normal (from ImagePositionPatient), else SliceLocation.
     position = models.FloatField(null=True, blank=True)
     index = models.PositiveIntegerField(default=0, help_text="Order in the stack, from 0.")
+    # Where the object's bytes are in the stored file's plaintext: chunks
+    # [chunk_first, chunk_first + chunk_count), then skip and length bytes
+    # (raw deflate if ``deflated``). Null: read the whole file.
+    chunk_first = models.PositiveIntegerField(null=True, blank=True)
+    chunk_count = models.PositiveIntegerField(default=0)
+    skip = models.BigIntegerField(default=0)
+    length = models.BigIntegerField(default=0)
+    deflated = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["series", "index"]

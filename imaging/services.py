@@ -47,18 +47,55 @@ def file_plaintext(mri_file: MriFile, *, actor=None) -> bytes:
         raise
 
 
-def object_pixels(mri_file: MriFile, member: str, *, actor=None):
+def _ranged_member(instance: ImagingInstance, file_id: str) -> bytes:
+    """One object's bytes from only the chunks that hold it (see IndexedFile.file_id)."""
+    import zlib
+
+    plain = b"".join(
+        storage.iter_decrypted_chunks(
+            instance.mri_file.stored_name,
+            file_id=bytes.fromhex(file_id),
+            first=instance.chunk_first,
+            count=instance.chunk_count,
+        )
+    )
+    raw = plain[instance.skip : instance.skip + instance.length]
+    if len(raw) != instance.length:
+        raise storage.TamperedFile("the chunks do not hold the object")
+    return zlib.decompressobj(-15).decompress(raw) if instance.deflated else raw
+
+
+def member_bytes(mri_file: MriFile, member: str, *, instance: ImagingInstance | None = None, actor=None) -> bytes:
+    """One DICOM object's bytes: from the whole file if this process holds it,
+    else from only its own chunks (a slice of a 100 MB ZIP costs a megabyte or
+    two of decryption instead of the whole file), else from the whole file,
+    read and checked."""
+    whole = pixels.get(("file", mri_file.pk, mri_file.sha256))
+    if whole is None and instance is not None and instance.chunk_first is not None:
+        file_id = IndexedFile.objects.filter(mri_file_id=mri_file.pk).values_list("file_id", flat=True).first()
+        if file_id:
+            try:
+                return _ranged_member(instance, file_id)
+            except storage.TamperedFile:
+                # Re-encrypted by key rotation, or damaged: the whole read below
+                # tells which (and raises the alert if it is damaged).
+                pass
+    if whole is None:
+        whole = file_plaintext(mri_file, actor=actor)
+    return dicom.read_member(whole, mri_file.file_type, member)
+
+
+def object_pixels(mri_file: MriFile, member: str, *, instance: ImagingInstance | None = None, actor=None):
     """All frames of one DICOM object, decoded (cached). Raises ``dicom.DecodeError``."""
 
     def load():
-        raw = dicom.read_member(file_plaintext(mri_file, actor=actor), mri_file.file_type, member)
-        return dicom.decode(raw)
+        return dicom.decode(member_bytes(mri_file, member, instance=instance, actor=actor))
 
     return pixels.get_or_load(("pixels", mri_file.pk, mri_file.sha256, member), load)
 
 
 def slice_pixels(instance: ImagingInstance, *, actor=None):
-    frames = object_pixels(instance.mri_file, instance.member, actor=actor)
+    frames = object_pixels(instance.mri_file, instance.member, instance=instance, actor=actor)
     if instance.frame >= frames.shape[0]:
         raise dicom.DecodeError("the object has fewer frames than its header says")
     return frames[instance.frame]
@@ -85,8 +122,10 @@ def imaging_index_file(*, mri_file_id: int) -> IndexedFile | None:
         if mri_file.file_type not in INDEXED_TYPES:
             return IndexedFile.objects.create(mri_file=mri_file, state=IndexedFile.State.DONE)
         try:
-            data = file_plaintext(mri_file)
+            data, sizes = _read_whole(mri_file)
             studies, _skipped = dicom.scan(data, mri_file.file_type)
+            spans = dicom.member_spans(data, mri_file.file_type)
+            file_id = storage.stored_file_id(mri_file.stored_name).hex()
         except storage.StorageUnavailable:
             raise  # a passing outage: the task retries, the page says try again
         except storage.FileIntegrityError:
@@ -99,14 +138,66 @@ def imaging_index_file(*, mri_file_id: int) -> IndexedFile | None:
                 mri_file=mri_file, state=IndexedFile.State.FAILED, problem="The file could not be read as DICOM."
             )
         count = 0
+        where = _Locator(sizes, spans)
         for info in studies.values():
-            count += _index_study(mri_file, info, data)
+            count += _index_study(mri_file, info, where)
         state = IndexedFile.State.DONE if count else IndexedFile.State.FAILED
         problem = "" if count else "No DICOM images were found in the file."
-        return IndexedFile.objects.create(mri_file=mri_file, state=state, problem=problem, instances=count)
+        return IndexedFile.objects.create(
+            mri_file=mri_file, state=state, problem=problem, instances=count, file_id=file_id if count else ""
+        )
 
 
-def _index_study(mri_file: MriFile, info: dicom.StudyInfo, data: bytes) -> int:
+def _read_whole(mri_file: MriFile) -> tuple[bytes, list[int]]:
+    """The whole plaintext, checked (and kept in this process's cache), with the
+    size of each stored chunk, so that slices can later be read by chunk."""
+    sizes: list[int] = []
+
+    def load():
+        chunks = list(storage.iter_decrypted(mri_file.stored_name, sha256=mri_file.sha256))
+        sizes.extend(len(c) for c in chunks)
+        return b"".join(chunks)
+
+    try:
+        data = pixels.get_or_load(("file", mri_file.pk, mri_file.sha256), load)
+    except storage.FileIntegrityError as exc:
+        mri_file_integrity_alert(mri_file=mri_file, error=exc)
+        raise
+    if not sizes:  # it came from the cache: read the chunk sizes again
+        sizes = [len(c) for c in storage.iter_decrypted(mri_file.stored_name, sha256=mri_file.sha256)]
+    return data, sizes
+
+
+class _Locator:
+    """Maps an object's byte span in the plaintext to stored chunks."""
+
+    def __init__(self, sizes: list[int], spans: dict):
+        import itertools
+
+        self.starts = [0, *itertools.accumulate(sizes)][:-1] if sizes else []
+        self.spans = spans
+
+    def fields(self, member: str) -> dict:
+        import bisect
+
+        span = self.spans.get(member)
+        if span is None or not self.starts:
+            return {}
+        start, length, deflated = span
+        if length <= 0:
+            return {}
+        first = bisect.bisect_right(self.starts, start) - 1
+        last = bisect.bisect_right(self.starts, start + length - 1) - 1
+        return {
+            "chunk_first": first,
+            "chunk_count": last - first + 1,
+            "skip": start - self.starts[first],
+            "length": length,
+            "deflated": deflated,
+        }
+
+
+def _index_study(mri_file: MriFile, info: dicom.StudyInfo, where: "_Locator") -> int:
     case = mri_file.case
     study, created = ImagingStudy.objects.get_or_create(
         case=case,
@@ -152,6 +243,7 @@ def _index_study(mri_file: MriFile, info: dicom.StudyInfo, data: bytes) -> int:
                 sop_uid=sl.sop_uid,
                 instance_number=sl.instance_number,
                 position=sl.position,
+                **where.fields(sl.member),
             )
             for sl in s.slices
         )

@@ -113,3 +113,43 @@ def test_old_study_and_mismatch_are_on_the_timeline_without_the_values(imaging_s
     assert any("name in the images differ" in s for s in summaries)
     assert any("new imaging may be needed" in s for s in summaries)
     assert not any("Other" in s or "Person" in s for s in summaries)
+
+
+def test_a_slice_is_read_from_its_own_chunks_without_the_whole_file(imaging_setup, monkeypatch, settings):
+    """After indexing, a cold process decrypts only the chunks that hold the slice."""
+    from imaging.cache import pixels
+    from intake import storage
+
+    case, *_ = imaging_setup
+    # 40 slices of 256 x 256 (128 KiB each): about 5 MiB, so several 1 MiB chunks.
+    f = attach(case, g.zip_of(g.series_bytes(40, rows=256, cols=256)), "big.zip")
+    index(f)
+    series = ImagingSeries.objects.get()
+    last = series.instances.order_by("index").last()
+    assert last.chunk_first is not None and last.chunk_count in (1, 2) and last.length > 0
+    expected = services.slice_pixels(last)
+    pixels.clear()
+
+    def no_whole_reads(*args, **kwargs):
+        raise AssertionError("the whole file was decrypted")
+
+    monkeypatch.setattr(storage, "iter_decrypted", no_whole_reads)
+    assert np.array_equal(services.slice_pixels(last), expected)
+
+
+def test_a_replaced_or_rotated_file_falls_back_to_the_checked_whole_read(imaging_setup, settings):
+    from imaging.cache import pixels
+    from intake import storage
+
+    case, *_ = imaging_setup
+    f = attach(case, g.zip_of(g.series_bytes(4)), "s.zip")
+    index(f)
+    first = ImagingSeries.objects.get().instances.order_by("index").first()
+    expected = services.slice_pixels(first)
+    old_id = IndexedFile.objects.get().file_id
+    storage.rotate_stored(f.stored_name, sha256=f.sha256)  # a new file id
+    assert storage.stored_file_id(f.stored_name).hex() != old_id
+    with pytest.raises(storage.TamperedFile):
+        list(storage.iter_decrypted_chunks(f.stored_name, file_id=bytes.fromhex(old_id), first=0, count=1))
+    pixels.clear()
+    assert np.array_equal(services.slice_pixels(first), expected)
