@@ -9,6 +9,8 @@ flight, the latest wins); a warm slice renders in a few milliseconds.
 """
 
 import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -18,11 +20,28 @@ from . import dicom
 MAX_SIDE = 2048
 
 
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
 def png(array_u8: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    # Level 1: about five times faster than the default for ~10% more bytes.
-    Image.fromarray(array_u8).save(buf, "PNG", compress_level=1)
-    return buf.getvalue()
+    """An 8-bit greyscale PNG, written directly: every row with PNG's "Sub"
+    filter (computed by numpy) and zlib level 1. About 3x faster than
+    Pillow's encoder for a 512 x 512 slice (8 vs 22 ms here) at the same size;
+    the slice's time is mostly this. PNG spec: https://www.w3.org/TR/png-3/"""
+    a = np.ascontiguousarray(array_u8, dtype=np.uint8)
+    h, w = a.shape
+    raw = np.empty((h, w + 1), np.uint8)
+    raw[:, 0] = 1  # filter type Sub: each byte minus the one to its left, mod 256
+    raw[:, 1] = a[:, 0]
+    np.subtract(a[:, 1:], a[:, :-1], out=raw[:, 2:])
+    header = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)  # 8-bit greyscale, no interlace
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(raw.tobytes(), 1))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def slice_png(frame: np.ndarray, center: float, width: float) -> bytes:

@@ -153,3 +153,16 @@ def test_a_replaced_or_rotated_file_falls_back_to_the_checked_whole_read(imaging
         list(storage.iter_decrypted_chunks(f.stored_name, file_id=bytes.fromhex(old_id), first=0, count=1))
     pixels.clear()
     assert np.array_equal(services.slice_pixels(first), expected)
+
+
+def test_png_writer_is_lossless():
+    import io
+
+    from PIL import Image
+
+    from imaging import render
+
+    a = np.random.default_rng(3).integers(0, 256, (37, 53), dtype=np.uint8)
+    body = render.png(a)
+    assert body.startswith(b"\x89PNG\r\n\x1a\n")
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(body))), a)
