@@ -23,6 +23,26 @@ class ClinicAdminSite(AdminSite):
         pages = [path(route, self.admin_view(view), name=name) for name, (route, view) in self._pages.items()]
         return [*pages, *super().get_urls()]
 
+    def autocomplete_view(self, request):
+        """Autocomplete is a search too (a case picked by a patient's name):
+        recorded like the list's searches (clinic.admin_audit), by a keyed
+        hash of the term, never the term."""
+        response = super().autocomplete_view(request)
+        term = request.GET.get("term", "").strip()
+        if term and response.status_code == 200:
+            from .models import AuditEntry, audit_fingerprint, audit_record
+
+            source = f"{request.GET.get('app_label', '')}.{request.GET.get('model_name', '')}"[:60]
+            field = request.GET.get("field_name", "")[:40]
+            audit_record(
+                action=AuditEntry.Action.VIEW_LIST,
+                summary=f"Autocomplete for {source}.{field} (term hash {audit_fingerprint('search', term)})",
+                actor=request.user,
+                request=request,
+                object_type="autocomplete",
+            )
+        return response
+
     def has_permission(self, request):
         if not super().has_permission(request):
             return False

@@ -114,6 +114,14 @@ def audit_hmac(message: str) -> str:
     return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
+def audit_fingerprint(kind: str, text: str) -> str:
+    """A short keyed hash of something a person typed (a search, a sign-in
+    name) for the audit trail: the same text gives the same fingerprint, so an
+    investigator can check a suspicion ("was Maria Lopez searched?") with the
+    key, but nobody can read the text back from the trail."""
+    return audit_hmac(f"{kind}:{' '.join(text.lower().split())}")[:16]
+
+
 def client_ip(request):
     """The real client address behind trusted proxies, for the audit trail."""
     return request_client_ip(request)

@@ -3,7 +3,7 @@
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
-from .models import AuditEntry, audit_hmac, audit_record
+from .models import AuditEntry, audit_fingerprint, audit_record
 
 
 @receiver(user_logged_in)
@@ -30,5 +30,5 @@ def _who_failed(credentials) -> dict:
     )
     if user is not None:
         return {"summary": "Failed sign-in", "object_type": "user", "object_ref": str(user.pk)}
-    fingerprint = audit_hmac(f"sign-in name:{typed.strip().lower()}")[:16]
+    fingerprint = audit_fingerprint("sign-in name", typed)
     return {"summary": f"Failed sign-in as an unknown user (name hash {fingerprint})"}

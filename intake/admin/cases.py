@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
+from clinic.admin_audit import AuditedReadsMixin
 from clinic.models import AuditEntry, audit_record
 from clinic.templatetags.clinic_time import STAFF_FORMAT, format_clinic_time
 
@@ -125,7 +126,7 @@ def _labels(values, vocabulary) -> str:
 
 
 @admin.register(ReviewRequest)
-class ReviewRequestAdmin(admin.ModelAdmin):
+class ReviewRequestAdmin(AuditedReadsMixin, admin.ModelAdmin):
     # Seven narrow columns so the list fits a 1280 px screen beside the filters
     # (admin-extra.css): urgency is marked on the case's own cell and row, and
     # the time waiting sits under the SLA badge, rather than columns of their own.
