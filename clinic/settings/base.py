@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "education",
     "imaging",
     "dicomnode",
+    "reviews",
 ]
 
 MIDDLEWARE = [
