@@ -30,6 +30,7 @@ urlpatterns = [
     path("stretching/", include("education.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="django.contrib.sitemaps.views.sitemap"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("partners.urls")),
     path("favicon.ico", favicon),
 ]
 

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "education",
     "imaging",
     "dicomnode",
+    "rest_framework",
+    "drf_spectacular",
+    "partners",
     "reviews",
 ]
 
@@ -522,3 +525,30 @@ if INTAKE_ORTHANC_URL:
         "schedule": 10.0,
         "options": {"expires": 10.0},
     }
+
+# --- Partner API (/api/v1/, partners app; docs/partners.md) ---
+# https://www.django-rest-framework.org/api-guide/settings/
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["partners.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["partners.authentication.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["partners.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "partners.problems.problem_exception_handler",
+}
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Spine clinic partner API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": "Referrals in, plain-words status and FHIR R4 out. Guide: docs/partners.md.",
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+INTAKE_API_RATE_LIMIT = env("INTAKE_API_RATE_LIMIT", default="120/min")  # per API key
+INTAKE_API_KEY_DAYS = env.int("INTAKE_API_KEY_DAYS", default=365)  # a new key's lifetime
+INTAKE_WEBHOOK_TIMEOUT = env.float("INTAKE_WEBHOOK_TIMEOUT", default=10.0)
+INTAKE_WEBHOOK_MAX_ATTEMPTS = env.int("INTAKE_WEBHOOK_MAX_ATTEMPTS", default=12)
+CELERY_BEAT_SCHEDULE["sweep-webhooks"] = {"task": "partners.tasks.sweep_webhooks", "schedule": 10.0}

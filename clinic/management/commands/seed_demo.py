@@ -10,10 +10,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_staff=False, **options):
         from intake import seed
+        from partners.seed import seed_partner_permissions
 
         with transaction.atomic():
             seed.seed_groups()
             queues = seed.seed_queues_and_rules()
+            seed_partner_permissions()  # supervisors manage partners, keys and webhooks
             if not no_staff:
                 seed.seed_demo_staff(queues)
             try:

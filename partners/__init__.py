@@ -1,0 +1,1 @@
+"""Partners: referring practices, lead partners and the EHR, through /api/v1/."""

@@ -1,0 +1,135 @@
+"""Supervisors manage partners, keys and webhook endpoints here.
+
+A key or a signing secret is shown once, in a message when it is made, and
+never again: keys are stored hashed. The admin calls the services."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from . import services
+from .models import ApiKey, Partner, Referral, Scope, WebhookDelivery, WebhookEndpoint
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "is_active", "created_at"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+
+
+class ApiKeyCreateForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=Scope.choices, widget=forms.CheckboxSelectMultiple)
+    days = forms.IntegerField(min_value=1, max_value=730, initial=365, help_text="Days until the key expires.")
+
+    class Meta:
+        model = ApiKey
+        fields = ["partner", "name", "scopes"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["partner", "name", "prefix", "scopes", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = ["partner"]
+    list_select_related = ["partner"]
+    actions = ["revoke"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyCreateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["partner", "name", "scopes", "days"]
+        return ["partner", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["partner", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # a key does not change; revoke it and make a new one
+        key, full = services.api_key_create(
+            partner=form.cleaned_data["partner"],
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            days=form.cleaned_data["days"],
+        )
+        obj.pk = key.pk
+        messages.warning(
+            request,
+            f"The new key is {full} — copy it now and give it to the partner securely. It is shown only this once.",
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the referrals keep the key they came with
+
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        for key in queryset:
+            services.api_key_revoke(key=key)
+        self.message_user(request, f"{queryset.count()} key(s) revoked; they are refused from now on.")
+
+
+@admin.register(Referral)
+class ReferralAdmin(admin.ModelAdmin):
+    list_display = ["case", "partner", "attested_by", "attested_at", "created_at"]
+    list_filter = ["partner"]
+    list_select_related = ["case", "partner"]
+    fields = ["case", "partner", "api_key", "idempotency_key", "attested_by", "attested_at", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # referrals come through the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["partner", "url", "is_active", "created_at"]
+    list_select_related = ["partner"]
+    fields = ["partner", "url", "is_active"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        endpoint, secret = services.webhook_endpoint_create(partner=obj.partner, url=obj.url)
+        obj.pk = endpoint.pk
+        messages.warning(
+            request, f"The signing secret is {secret} — give it to the partner now. It is shown only this once."
+        )
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "stage",
+        "endpoint",
+        "state",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    list_filter = ["state", "endpoint__partner"]
+    list_select_related = ["endpoint__partner"]
+    search_fields = ["reference", "=event_id"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = ["send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Send again (same event id)", permissions=["change"])
+    def send_again(self, request, queryset):
+        n = sum(services.webhook_delivery_resend(delivery=d) for d in queryset)
+        self.message_user(request, f"{n} delivery(ies) will be sent within a few seconds ({timezone.now():%H:%M}).")

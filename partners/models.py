@@ -1,0 +1,142 @@
+"""Partners, their API keys, the referrals they sent and the webhooks they get.
+
+A case itself stays intake's ``ReviewRequest``: a ``Referral`` points at it
+(one to one), so intake needs no field and no migration for partners.
+"""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from intake.models import CaseEvent, ReviewRequest
+
+
+class Scope(models.TextChoices):
+    REFERRALS_WRITE = "referrals:write", "Send referrals"
+    REFERRALS_READ = "referrals:read", "Read the status of its referrals"
+    CASES_EXPORT = "cases:export", "Export cases as FHIR"
+
+
+class Partner(models.Model):
+    class Kind(models.TextChoices):
+        PRACTICE = "practice", "Referring practice"
+        LEAD_PARTNER = "lead_partner", "Lead partner"
+        EHR = "ehr", "The clinic's EHR"
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PRACTICE)
+    is_active = models.BooleanField(default=True, help_text="An inactive partner's keys are all refused.")
+    contact_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ApiKey(models.Model):
+    """``ck_<prefix>_<secret>``: the prefix finds the row, the secret is kept
+    only as its SHA-256 (a 256-bit random secret needs no slow hash) and
+    compared in constant time. The full key is shown once, when it is made."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="keys")
+    name = models.CharField(max_length=80, help_text="What the key is for, e.g. 'referral system, production'.")
+    prefix = models.CharField(max_length=12, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(default=list, help_text="Any of: " + ", ".join(Scope.values))
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(help_text="The key is refused from this time on.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.partner} · {self.name} (ck_{self.prefix}_…)"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now and self.partner.is_active
+
+
+class Referral(models.Model):
+    """A case a partner sent. The consent is the partner's attestation."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="referrals")
+    case = models.OneToOneField(ReviewRequest, on_delete=models.CASCADE, related_name="referral")
+    api_key = models.ForeignKey(ApiKey, null=True, on_delete=models.SET_NULL, related_name="+")
+    idempotency_key = models.CharField(max_length=40, null=True, blank=True)
+    # SHA-256 of the request body as sent (canonical JSON): the same key with
+    # another body is refused, not answered with the first case.
+    request_hash = models.CharField(max_length=64)
+    attested_by = models.CharField(max_length=120, help_text="Who at the partner attested the patient's consent.")
+    attested_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "idempotency_key"], name="referral_partner_idem_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.case.reference} from {self.partner}"
+
+
+class WebhookEndpoint(models.Model):
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=300)
+    # The signing secret: needed in clear to sign, so kept like the other
+    # server-side secrets (database access means access to it); shown to the
+    # partner once, when the endpoint is made.
+    secret = models.CharField(max_length=64, editable=False)
+    is_active = models.BooleanField(default=True)
+    # The last case event already turned into deliveries (see services.webhook_events_collect).
+    cursor = models.BigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["partner__name", "pk"]
+
+    def __str__(self):
+        return f"{self.partner}: {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """The outbox row of one case event for one endpoint (unique together)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Given up"
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    case_event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, related_name="+")
+    # Sent as X-Clinic-Event-Id: receivers drop a repeat of an id they have seen.
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=12)
+    stage = models.CharField(max_length=24, help_text="The case's status the event moved it to.")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [models.UniqueConstraint(fields=["endpoint", "case_event"], name="webhook_delivery_uniq")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="webhook_due")]
+
+    def __str__(self):
+        return f"{self.reference} {self.stage} → {self.endpoint.url}"

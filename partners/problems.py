@@ -1,0 +1,91 @@
+"""Errors as RFC 9457 problem details (application/problem+json).
+
+Field errors are listed under ``errors`` as ``{"pointer": "#/field", "detail": "..."}``
+(the RFC's own example). Messages are plain words; none repeats what was sent.
+"""
+
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+PROBLEM_TYPE = "https://spineclinic.example/problems/"
+CONTENT_TYPE = "application/problem+json"
+
+TITLES = {
+    400: "The request is not valid",
+    401: "No valid API key",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    415: "Unsupported media type",
+    422: "The request could not be processed",
+    429: "Too many requests",
+}
+SLUGS = {
+    400: "invalid-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    415: "unsupported-media-type",
+    422: "unprocessable",
+    429: "rate-limited",
+}
+
+
+class IdempotencyConflict(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used with a different request body. Use a new key."
+    default_code = "idempotency_conflict"
+
+
+def _flatten(detail, pointer=""):
+    if isinstance(detail, dict):
+        for field, sub in detail.items():
+            name = "" if field == "non_field_errors" else f"{pointer}/{field}"
+            yield from _flatten(sub, name)
+    elif isinstance(detail, list):
+        for i, sub in enumerate(detail):
+            if isinstance(sub, (dict, list)) and not isinstance(sub, str):
+                yield from _flatten(sub, f"{pointer}/{i}" if isinstance(sub, dict) else pointer)
+            else:
+                yield {"pointer": f"#{pointer}", "detail": str(sub)}
+    else:
+        yield {"pointer": f"#{pointer}", "detail": str(detail)}
+
+
+def problem(status_code: int, detail: str, *, errors=None, headers=None) -> Response:
+    body = {
+        "type": PROBLEM_TYPE + SLUGS.get(status_code, "error"),
+        "title": TITLES.get(status_code, "Error"),
+        "status": status_code,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(body, status=status_code, headers=headers, content_type=CONTENT_TYPE)
+
+
+def problem_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("There is no referral or case with this reference for your key.")
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # not an API error: Django's 500 handling (and its error report) applies
+    headers = {k: v for k, v in response.headers.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")}
+    if isinstance(exc, exceptions.ValidationError):
+        errors = list(_flatten(exc.detail))
+        return problem(response.status_code, "Some fields need attention; see errors.", errors=errors, headers=headers)
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+    if isinstance(detail, (list, dict)):
+        return problem(
+            response.status_code, "The request is not valid.", errors=list(_flatten(detail)), headers=headers
+        )
+    if isinstance(exc, exceptions.Throttled):
+        detail = "Too many requests for this API key. Wait and try again."
+    return problem(response.status_code, str(detail), headers=headers)

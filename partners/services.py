@@ -1,0 +1,363 @@
+"""Writes for partners: keys, referrals, webhook deliveries. Views, the admin
+and tasks call these; nothing else writes the partners' rows."""
+
+import hashlib
+import json
+import logging
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clinic.models import AuditEntry, audit_record
+from intake import choices
+from intake.models import CaseEvent
+from intake.services.dispatch import enqueue_now
+from intake.services.submission import review_request_submit
+
+from . import keys
+from .models import ApiKey, Partner, Referral, WebhookDelivery, WebhookEndpoint
+from .problems import IdempotencyConflict
+from .selectors import stage_of
+
+log = logging.getLogger(__name__)
+
+
+# --- keys -------------------------------------------------------------------
+
+
+def api_key_create(*, partner: Partner, name: str, scopes: list[str], days: int | None = None) -> tuple[ApiKey, str]:
+    """A new key; returns the row and the full key, which is never stored or shown again."""
+    full, prefix, hashed = keys.key_new()
+    key = ApiKey(
+        partner=partner,
+        name=name,
+        prefix=prefix,
+        secret_hash=hashed,
+        scopes=sorted(set(scopes)),
+        expires_at=timezone.now() + timedelta(days=days or settings.INTAKE_API_KEY_DAYS),
+    )
+    key.full_clean()
+    key.save()
+    return key, full
+
+
+def api_key_revoke(*, key: ApiKey) -> None:
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def webhook_endpoint_create(*, partner: Partner, url: str) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint; returns it and its signing secret (shown once)."""
+    endpoint = WebhookEndpoint(partner=partner, url=url, secret=keys.webhook_secret_new())
+    endpoint.full_clean()
+    endpoint.save()
+    return endpoint, endpoint.secret
+
+
+# --- audit ------------------------------------------------------------------
+
+
+class _NoUser:
+    """The request as the audit trail should see it: its address, but no
+    Django user (a partner is not one; ``summary`` names partner and key)."""
+
+    user = None
+
+    def __init__(self, request):
+        self._request = request
+
+    def __getattr__(self, name):
+        return getattr(self._request, name)
+
+
+def api_call_audit(*, request, method: str, path_name: str, status_code: int, client=None, reference: str = ""):
+    """One audit entry per API call. PHI-free: partner id, key prefix, the
+    route's name (never the URL with its query), status and case reference."""
+    who = f"partner #{client.partner.pk} key {client.key.prefix}" if client is not None else "no valid key"
+    if status_code in (401, 403):
+        action = AuditEntry.Action.REFUSED
+    elif path_name == "case-fhir":
+        action = AuditEntry.Action.EXPORT
+    elif method == "POST":
+        action = AuditEntry.Action.CHANGE
+    else:
+        action = AuditEntry.Action.VIEW_CASE if reference else AuditEntry.Action.VIEW_LIST
+    audit_record(
+        action=action,
+        summary=f"API {method} {path_name} {status_code} by {who}",
+        request=_NoUser(request) if request is not None else None,
+        object_type="partner_api",
+        object_ref=reference,
+    )
+
+
+# --- referrals ----------------------------------------------------------------
+
+
+@dataclass
+class ReferralResult:
+    referral: Referral
+    replayed: bool
+
+
+def request_hash(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()).hexdigest()
+
+
+def referral_create(
+    *,
+    key: ApiKey,
+    answers: dict,
+    attested_by: str,
+    body_hash: str,
+    idempotency_key: str = "",
+    ip: str | None = None,
+    user_agent: str = "",
+) -> ReferralResult:
+    """Make a case through the patient form's own service, and its Referral.
+
+    With an ``idempotency_key`` a retry returns the first referral (``replayed``);
+    the same key with another body raises ``IdempotencyConflict``. Two
+    requests with one key at once: the case's unique submission key lets one
+    case be made, the Referral's unique (partner, key) one referral.
+    """
+    partner = key.partner
+    if idempotency_key and (first := _replay(partner, idempotency_key, body_hash)) is not None:
+        return first
+    submission_key = f"partner:{partner.pk}:{idempotency_key}" if idempotency_key else ""
+    kind_source = choices.Source.DOCTOR if partner.kind == Partner.Kind.PRACTICE else choices.Source.OTHER
+    try:
+        with transaction.atomic():
+            case = review_request_submit(
+                answers={**answers, "source": kind_source},
+                kind=choices.Kind.REVIEW,
+                submission_key=submission_key,
+                ip=ip,
+                user_agent=user_agent,
+            )
+            referral = Referral(
+                partner=partner,
+                case=case,
+                api_key=key,
+                idempotency_key=idempotency_key or None,
+                request_hash=body_hash,
+                attested_by=attested_by.strip(),
+                attested_at=case.consented_at or timezone.now(),
+            )
+            referral.full_clean(exclude=["case", "partner", "idempotency_key"])  # the constraints decide those
+            referral.save()
+            CaseEvent.objects.create(
+                case=case, kind=CaseEvent.Kind.NOTE, summary=f"Referred by partner #{partner.pk}; consent attested"
+            )
+    except IntegrityError:
+        if idempotency_key and (first := _replay(partner, idempotency_key, body_hash)) is not None:
+            return first  # the same request twice at once: the other one won
+        raise
+    return ReferralResult(referral, replayed=False)
+
+
+def _replay(partner, idempotency_key, body_hash) -> ReferralResult | None:
+    first = Referral.objects.select_related("case").filter(partner=partner, idempotency_key=idempotency_key).first()
+    if first is None:
+        return None
+    if first.request_hash != body_hash:
+        raise IdempotencyConflict()
+    return ReferralResult(first, replayed=True)
+
+
+# --- webhooks: an outbox row per case event per endpoint ------------------------
+
+EVENT_KINDS = (CaseEvent.Kind.STATUS, CaseEvent.Kind.ROUTED)
+# Rows committed out of id order (two transactions at once on PostgreSQL) are
+# caught by looking this far back past the cursor; the unique (endpoint,
+# event) constraint makes the second look a no-op.
+LOOKBACK = timedelta(minutes=5)
+STUCK_SENDING_AFTER = timedelta(minutes=10)
+ENQUEUE_AGAIN_AFTER = timedelta(seconds=30)
+
+
+def webhook_deliveries_collect(now=None) -> int:
+    """Turn new status changes of referred cases into pending deliveries."""
+    now = now or timezone.now()
+    made = 0
+    for endpoint in WebhookEndpoint.objects.filter(is_active=True, partner__is_active=True):
+        events = list(
+            CaseEvent.objects.filter(
+                kind__in=EVENT_KINDS,
+                case__referral__partner_id=endpoint.partner_id,
+                created_at__gte=endpoint.created_at,
+            )
+            .filter(Q(pk__gt=endpoint.cursor) | Q(created_at__gte=now - LOOKBACK))
+            .exclude(to_status="")
+            .exclude(to_status=F("from_status"))
+            .select_related("case")
+            .only("pk", "to_status", "case__reference")
+            .order_by("pk")[:500]
+        )
+        if not events:
+            continue
+        rows = [
+            WebhookDelivery(
+                endpoint=endpoint, case_event=e, reference=e.case.reference, stage=e.to_status, next_attempt_at=now
+            )
+            for e in events
+        ]
+        before = WebhookDelivery.objects.filter(endpoint=endpoint).count()
+        WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+        made += WebhookDelivery.objects.filter(endpoint=endpoint).count() - before
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, cursor__lt=events[-1].pk).update(cursor=events[-1].pk)
+    return made
+
+
+def webhooks_sweep(now=None) -> int:
+    """The beat's job: collect new events, free stuck claims, enqueue what is due.
+    Returns how many deliveries were enqueued."""
+    from .tasks import deliver_webhook
+
+    now = now or timezone.now()
+    webhook_deliveries_collect(now)
+    # A sender that died after its claim: the receiver dedupes by event id, so
+    # sending again is safe (unlike an email, which is reported, not resent).
+    WebhookDelivery.objects.filter(
+        state=WebhookDelivery.State.SENDING, claimed_at__lt=now - STUCK_SENDING_AFTER
+    ).update(state=WebhookDelivery.State.PENDING, claimed_at=None, last_error="sender stopped before confirming")
+    due = WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now).filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - ENQUEUE_AGAIN_AFTER)
+    )
+    enqueued = 0
+    for pk in list(due.values_list("pk", flat=True)[:500]):
+        WebhookDelivery.objects.filter(pk=pk).update(enqueued_at=now)
+        enqueued += enqueue_now(deliver_webhook, pk)
+    return enqueued
+
+
+def webhook_payload(delivery: WebhookDelivery) -> bytes:
+    """The reference and the plain stage, nothing else about the case."""
+    stage = stage_of(delivery.stage)
+    return json.dumps(
+        {
+            "id": str(delivery.event_id),
+            "type": "referral.stage_changed",
+            "reference": delivery.reference,
+            "stage": stage,
+            "occurred_at": delivery.case_event.created_at.isoformat(),
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+class DeliveredButUnmarked(Exception):
+    """The partner's server took the webhook but the "sent" mark could not be
+    written. The caller retries with ``delivered=True``, which only marks."""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is a failed delivery: the body is signed for this URL
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _post(url: str, body: bytes, headers: dict) -> int:
+    if not url.lower().startswith(("https://", "http://")):
+        raise ValueError("not an http(s) URL")
+    # S310: only http(s), checked above (the endpoint's URLField allows no other scheme either).
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with _opener.open(req, timeout=settings.INTAKE_WEBHOOK_TIMEOUT) as resp:  # noqa: S310 (http(s) only, above)
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def webhook_delivery_send(*, delivery_id: int, delivered: bool = False) -> bool:
+    """Send one delivery. Returns True if this call delivered it.
+
+    The order is notification_send's: claim (``sending``, committed), send,
+    mark. A failed send (refused, timed out, not 2xx) gives the claim back
+    with the next attempt after a backoff (``webhook_backoff``); the beat's
+    sweep sends it then. After INTAKE_WEBHOOK_MAX_ATTEMPTS it is ``failed``,
+    shown in the admin, and can be sent again from there. A receiver may see
+    an event twice only if a send timed out after it was received, or the
+    mark could not be written: it drops the repeat by X-Clinic-Event-Id, so
+    each event is handled exactly once.
+    """
+    if delivered:
+        _mark_sent(delivery_id)
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        d = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("endpoint", "case_event")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if d is None or d.state != WebhookDelivery.State.PENDING or d.next_attempt_at > now:
+            return False
+        d.state = WebhookDelivery.State.SENDING
+        d.attempts += 1
+        d.claimed_at = now
+        d.save(update_fields=["state", "attempts", "claimed_at"])
+    body = webhook_payload(d)
+    timestamp = int(now.timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "spine-clinic-webhooks/1",
+        "X-Clinic-Event-Id": str(d.event_id),
+        "X-Clinic-Signature": keys.webhook_signature(d.endpoint.secret, timestamp, body),
+    }
+    try:
+        code = _post(d.endpoint.url, body, headers)
+        error = "" if 200 <= code < 300 else f"answered HTTP {code}"
+    except Exception as exc:  # refused, timed out, DNS: not delivered
+        code, error = None, type(exc).__name__
+    if error:
+        _give_back(d, code, error)
+        log.info("webhook delivery %s not delivered (attempt %s): %s", d.pk, d.attempts, error)
+        return False
+    try:
+        _mark_sent(d.pk, code)
+    except Exception as exc:
+        raise DeliveredButUnmarked(f"webhook delivery {d.pk} sent; its mark is not yet written") from exc
+    log.info("webhook delivery %s sent", d.pk)
+    return True
+
+
+def webhook_backoff(attempts: int) -> timedelta:
+    """30 s, 1, 2, 4 ... minutes, at most an hour."""
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def _give_back(d: WebhookDelivery, code, error: str) -> None:
+    gave_up = d.attempts >= settings.INTAKE_WEBHOOK_MAX_ATTEMPTS
+    WebhookDelivery.objects.filter(pk=d.pk, state=WebhookDelivery.State.SENDING).update(
+        state=WebhookDelivery.State.FAILED if gave_up else WebhookDelivery.State.PENDING,
+        claimed_at=None,
+        next_attempt_at=timezone.now() + webhook_backoff(d.attempts),
+        last_status_code=code,
+        last_error=error[:200],
+    )
+
+
+def _mark_sent(delivery_id: int, code: int | None = None) -> None:
+    fields = {"state": WebhookDelivery.State.SENT, "sent_at": timezone.now(), "last_error": ""}
+    if code is not None:
+        fields["last_status_code"] = code
+    WebhookDelivery.objects.filter(pk=delivery_id).exclude(state=WebhookDelivery.State.SENT).update(**fields)
+
+
+def webhook_delivery_resend(*, delivery: WebhookDelivery) -> bool:
+    """Staff's "send again" (admin): a new attempt now, under the same event id.
+    A delivery being sent right now is left alone."""
+    return bool(
+        WebhookDelivery.objects.filter(pk=delivery.pk)
+        .exclude(state=WebhookDelivery.State.SENDING)
+        .update(state=WebhookDelivery.State.PENDING, next_attempt_at=timezone.now(), enqueued_at=None, sent_at=None)
+    )

@@ -1,0 +1,15 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from . import views
+
+app_name = "partners"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("referrals/", views.ReferralsView.as_view(), name="referrals"),
+    path("referrals/<str:reference>/", views.ReferralDetailView.as_view(), name="referral"),
+    path("cases/<str:reference>/fhir", views.CaseFhirView.as_view(), name="case-fhir"),
+    path("fhir/Questionnaire/mri-review", views.QuestionnaireView.as_view(), name="questionnaire"),
+    path("staff/cases/<int:case_id>/fhir", views.staff_case_fhir, name="staff-case-fhir"),
+]

@@ -1,0 +1,250 @@
+"""/api/v1/: referrals in, status and FHIR out. Views route; services write."""
+
+import re
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.models import AuditEntry, audit_record
+from intake.models import ReviewRequest
+
+from . import fhir, selectors, services
+from .authentication import ApiKeyAuthentication, HasScope, PartnerClient
+from .models import Scope
+from .problems import problem
+from .serializers import ReferralSerializer, ReferralStatusSerializer
+from .throttling import ApiKeyRateThrottle
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,40}$")
+REFERENCE = r"[A-Za-z0-9-]{1,12}"
+
+ProblemSerializer = inline_serializer(
+    "Problem",
+    {
+        "type": serializers.CharField(),
+        "title": serializers.CharField(),
+        "status": serializers.IntegerField(),
+        "detail": serializers.CharField(),
+        "errors": serializers.ListField(
+            child=inline_serializer(
+                "FieldError", {"pointer": serializers.CharField(), "detail": serializers.CharField()}
+            ),
+            required=False,
+        ),
+    },
+)
+
+
+def _problems(*codes):
+    texts = {
+        400: "The request is not valid (problem details, with field errors).",
+        401: "No valid API key (missing, unknown, expired or revoked).",
+        403: "The key lacks the scope this request needs.",
+        404: "No such referral or case for this key.",
+        422: "The Idempotency-Key was used before with another body.",
+        429: "Too many requests for this key; see Retry-After.",
+    }
+    return {c: OpenApiResponse(ProblemSerializer, description=texts[c]) for c in codes}
+
+
+class PartnerAPIView(APIView):
+    """Key authentication, a scope, per-key throttling and an audit entry per call."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasScope]
+    throttle_classes = [ApiKeyRateThrottle]
+    required_scope: str | None = None
+    audit_name = ""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        user = getattr(request, "_user", None)
+        services.api_call_audit(
+            request=request._request,
+            method=request.method,
+            path_name=self.audit_name,
+            status_code=response.status_code,
+            client=user if isinstance(user, PartnerClient) else None,
+            reference=getattr(self, "audit_reference", ""),
+        )
+        return response
+
+    @property
+    def partner(self):
+        return self.request.user.partner
+
+
+class ReferralsView(PartnerAPIView):
+    audit_name = "referrals"
+
+    def get_required_scope(self):
+        return Scope.REFERRALS_WRITE if self.request.method == "POST" else Scope.REFERRALS_READ
+
+    @property
+    def required_scope(self):
+        return self.get_required_scope()
+
+    @extend_schema(
+        operation_id="referrals_create",
+        summary="Send a referral",
+        request=ReferralSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                pattern=IDEMPOTENCY_KEY.pattern,
+                description="Up to 40 letters, digits or . _ : -. Sending the same body again with the same key "
+                "returns the first referral (200) instead of making a second case.",
+            )
+        ],
+        responses={
+            201: ReferralStatusSerializer,
+            200: OpenApiResponse(ReferralStatusSerializer, description="A retry: the first referral, unchanged."),
+            **_problems(400, 401, 403, 422, 429),
+        },
+    )
+    def post(self, request):
+        idem = request.headers.get("Idempotency-Key", "")
+        if idem and not IDEMPOTENCY_KEY.match(idem):
+            return problem(
+                400,
+                "The Idempotency-Key header must be 1 to 40 letters, digits or . _ : -",
+                errors=[{"pointer": "#/headers/Idempotency-Key", "detail": "Not a valid key."}],
+            )
+        serializer = ReferralSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.referral_create(
+            key=request.auth,
+            answers=serializer.answers(),
+            attested_by=serializer.validated_data["attested_by"],
+            body_hash=services.request_hash(request.data),
+            idempotency_key=idem,
+            ip=getattr(request._request, "client_ip", None),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        self.audit_reference = result.referral.case.reference
+        body = ReferralStatusSerializer(selectors.referral_status(result.referral)).data
+        headers = {"Location": f"/api/v1/referrals/{result.referral.case.reference}/"}
+        if result.replayed:
+            headers["Idempotent-Replayed"] = "true"
+            return Response(body, status=status.HTTP_200_OK, headers=headers)
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+    @extend_schema(
+        operation_id="referrals_list",
+        summary="Your referrals, newest first",
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+            OpenApiParameter("offset", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+        ],
+        responses={
+            200: inline_serializer(
+                "ReferralPage",
+                {
+                    "count": serializers.IntegerField(),
+                    "next": serializers.CharField(allow_null=True),
+                    "previous": serializers.CharField(allow_null=True),
+                    "results": ReferralStatusSerializer(many=True),
+                },
+            ),
+            **_problems(400, 401, 403, 429),
+        },
+    )
+    def get(self, request):
+        paginator = LimitOffsetPagination()
+        paginator.max_limit = 100
+        page = paginator.paginate_queryset(selectors.referrals_of(self.partner), request, view=self)
+        data = [ReferralStatusSerializer(selectors.referral_status(r)).data for r in page]
+        return paginator.get_paginated_response(data)
+
+
+class ReferralDetailView(PartnerAPIView):
+    audit_name = "referral"
+    required_scope = Scope.REFERRALS_READ
+
+    @extend_schema(
+        operation_id="referrals_retrieve",
+        summary="A referral's stage, in the patient's plain words",
+        responses={200: ReferralStatusSerializer, **_problems(401, 403, 404, 429)},
+    )
+    def get(self, request, reference):
+        referral = selectors.referral_for(partner=self.partner, reference=reference)
+        if referral is None:
+            raise Http404  # another partner's referral looks exactly like none at all
+        self.audit_reference = referral.case.reference
+        return Response(ReferralStatusSerializer(selectors.referral_status(referral)).data)
+
+
+class CaseFhirView(PartnerAPIView):
+    audit_name = "case-fhir"
+    required_scope = Scope.CASES_EXPORT
+
+    @extend_schema(
+        operation_id="cases_fhir",
+        summary="A case as a FHIR R4 Bundle",
+        responses={
+            (200, "application/fhir+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="A Bundle (collection)."),
+            **_problems(401, 403, 404, 429),
+        },
+    )
+    def get(self, request, reference):
+        case = selectors.case_for_export(partner=self.partner, reference=reference)
+        if case is None:
+            raise Http404
+        self.audit_reference = case.reference
+        return Response(_bundle(case), content_type="application/fhir+json")
+
+
+class QuestionnaireView(APIView):
+    """The request form as a FHIR Questionnaire: public, no patient data."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="fhir_questionnaire",
+        summary="The Questionnaire the QuestionnaireResponse answers",
+        auth=[],
+        responses={(200, "application/fhir+json"): OpenApiResponse(OpenApiTypes.OBJECT)},
+    )
+    def get(self, request):
+        return Response(fhir.questionnaire(), content_type="application/fhir+json")
+
+
+def _bundle(case: ReviewRequest) -> dict:
+    from imaging.models import ImagingStudy
+
+    studies = ImagingStudy.objects.filter(case=case).prefetch_related("series")
+    return fhir.case_bundle(case, studies=list(studies))
+
+
+@staff_member_required
+def staff_case_fhir(request, case_id: int):
+    """The case page's "FHIR export" button: staff who may export cases, for a
+    case they may see. Audited like the API's export."""
+    if not request.user.has_perm("intake.export_cases"):
+        raise PermissionDenied
+    case = get_object_or_404(ReviewRequest.objects.visible_to(request.user), pk=case_id, purged_at__isnull=True)
+    bundle = _bundle(case)
+    audit_record(
+        action=AuditEntry.Action.EXPORT,
+        summary="Exported a case as a FHIR Bundle from the case page",
+        request=request,
+        object_type="reviewrequest",
+        object_ref=case.reference,
+    )
+    response = JsonResponse(bundle, content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="{case.reference}-fhir.json"'
+    response["Cache-Control"] = "no-store"
+    return response
