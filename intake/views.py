@@ -404,6 +404,9 @@ def status(request, token: str):
             return too_many(request, "attempts for this link")
         if case.date_of_birth and form.cleaned_data["date_of_birth"] == case.date_of_birth:
             clear_failures(attempts_key)
+            # This browser passed the check for this case: the status page's
+            # downloads (result letter PDFs, consult .ics: reviews.views) ask for it.
+            request.session["status_verified"] = {"case": case.pk, "at": int(time.time())}
             return render(request, "intake/status.html", {"stage": patient_stage(case)})
         record_failure(attempts_key)
         form.add_error("date_of_birth", "That date of birth does not match our records. Please check it and try again.")
