@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("upload/", views.upload, name="upload"),
     path("upload/<int:file_id>/remove/", views.upload_remove, name="upload_remove"),
     path("status/<str:token>/", views.status, name="status"),
+    # The result letter and consult downloads (the reviews app), behind the same link.
+    path("status/<str:token>/", include("reviews.urls")),
 ]
