@@ -345,6 +345,8 @@ INTAKE_ZIP_MAX_ENTRIES = env.int("INTAKE_ZIP_MAX_ENTRIES", default=5000)
 INTAKE_ZIP_MAX_UNCOMPRESSED_BYTES = env.int("INTAKE_ZIP_MAX_UNCOMPRESSED_BYTES", default=1024 * 1024 * 1024)
 INTAKE_ZIP_MAX_RATIO = env.int("INTAKE_ZIP_MAX_RATIO", default=100)
 INTAKE_IMAGE_MAX_PIXELS = env.int("INTAKE_IMAGE_MAX_PIXELS", default=50_000_000)
+# The image viewer keeps decoded slices in each web process's memory, at most this many bytes (never on disk).
+INTAKE_IMAGING_CACHE_BYTES = env.int("INTAKE_IMAGING_CACHE_BYTES", default=256 * 1024 * 1024)
 # MRI files: outside static and public media, encrypted at rest.
 INTAKE_PRIVATE_ROOT = Path(env("INTAKE_PRIVATE_ROOT", default=str(VAR_DIR / "private")))
 # Comma-separated Fernet keys, newest first (MultiFernet rotation).
