@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format bench bench-imaging loadtest soak install install-dev browser-deps dicom-deps clean
+.PHONY: run test lint format bench bench-imaging loadtest soak install install-dev browser-deps dicom-deps pdf-deps clean
 
 $(VENV)/bin/python:
 	@PYBIN=$$(scripts/find-python.sh) || exit 1; echo "Using $$PYBIN"; $$PYBIN -m venv $(VENV)
@@ -43,7 +43,14 @@ dicom-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q orthanc dcmtk >/dev/null || (apt-get update -q && apt-get install -y -q orthanc dcmtk); \
 	  else echo "The DICOM node's tests need Debian's orthanc and dcmtk: sudo apt-get install -y orthanc dcmtk" >&2; exit 1; fi; }
 
-test: install-dev browser-deps dicom-deps
+# The result letter PDFs (WeasyPrint) need Debian's Pango, HarfBuzz and the DejaVu fonts.
+PDF_PACKAGES = libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
+pdf-deps:
+	@dpkg-query -W $(PDF_PACKAGES) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q $(PDF_PACKAGES) >/dev/null || (apt-get update -q && apt-get install -y -q $(PDF_PACKAGES)); \
+	  else echo "The PDF tests need: sudo apt-get install -y $(PDF_PACKAGES)" >&2; exit 1; fi; }
+
+test: install-dev browser-deps dicom-deps pdf-deps
 	@echo "Database: $${DATABASE_URL:-SQLite (embedded default)}" | sed -E 's#//[^@]*@#//#'
 	@echo "Broker:   $${CELERY_BROKER_URL:-kombu filesystem transport (embedded default)}" | sed -E 's#//[^@]*@#//#'
 	$(PY) -m pytest $(PYTEST_ARGS)
