@@ -1,6 +1,8 @@
-"""The steps a patient sees on the status page: request received, being
-reviewed, result. Pure: a status in, the steps out (the status page marks
-the current one with aria-current)."""
+"""The steps a patient sees on the status page: request received, with the
+clinic, images, review, result. Pure: a status in, the steps out (the status
+page marks the current one with aria-current). The images step is shown only
+to a patient whose MRI is part of the request (``images=True``): a patient
+without one is never told about "your MRI"."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -8,27 +10,40 @@ from .transitions import Status
 
 S = Status
 
-STEPS = (_("Request received"), _("Being reviewed"), _("Result"))
+RECEIVED, WITH_CLINIC, IMAGES, REVIEW, RESULT = range(5)
+STEPS = (_("Request received"), _("With the clinic"), _("Images"), _("Review"), _("Result"))
 
 STEP_OF_STATUS = {
-    S.SUBMITTED: 0,
-    S.TRIAGE: 1,
-    S.AWAITING_MRI: 1,
-    S.MRI_RECEIVED: 1,
-    S.IN_REVIEW: 1,
-    S.NEEDS_MORE_INFO: 1,
-    S.CANDIDATE: 2,
-    S.NOT_CANDIDATE: 2,
-    S.CONSULT_SCHEDULED: 2,
+    S.SUBMITTED: RECEIVED,
+    S.TRIAGE: WITH_CLINIC,
+    S.AWAITING_MRI: IMAGES,
+    S.MRI_RECEIVED: REVIEW,
+    S.IN_REVIEW: REVIEW,
+    S.NEEDS_MORE_INFO: REVIEW,
+    S.CANDIDATE: RESULT,
+    S.NOT_CANDIDATE: RESULT,
+    S.CONSULT_SCHEDULED: RESULT,
 }
 # Off the path: the stage's headline says it all, and "closed" can follow
 # any step, so no step would be true for every closed request.
 OFF_PATH = {S.CLOSED, S.WITHDRAWN, S.NO_RESPONSE, S.DUPLICATE, S.URGENT_ADVISED}
+# Statuses that are about images whatever the patient said about an MRI.
+IMAGE_STATUSES = {S.AWAITING_MRI, S.MRI_RECEIVED}
+# The stage's words where the usual ones speak of "your MRI", for a request without one.
+NO_MRI_STAGE = {
+    S.IN_REVIEW: (_("Our spine team is reviewing your request"), _("We will contact you with the result.")),
+}
 
 
-def patient_steps(status: str) -> list[dict]:
-    """Each step's label and whether it is done or current; [] off the path."""
+def patient_steps(status: str, *, images: bool = True) -> list[dict]:
+    """Each step's label and whether it is done or current; [] off the path.
+    ``images=False`` leaves out the images step (no MRI in this request)."""
     current = STEP_OF_STATUS.get(status)
     if current is None:
         return []
-    return [{"label": label, "done": i < current, "current": i == current} for i, label in enumerate(STEPS)]
+    images = images or status in IMAGE_STATUSES
+    return [
+        {"label": label, "done": i < current, "current": i == current}
+        for i, label in enumerate(STEPS)
+        if images or i != IMAGES
+    ]

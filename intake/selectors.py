@@ -5,21 +5,30 @@ The status-link tokens are in ``intake.status_links``.
 
 from . import sla
 from .models import ReviewRequest, RoutingRule
-from .patient_steps import patient_steps
+from .patient_steps import IMAGE_STATUSES, NO_MRI_STAGE, patient_steps
 from .rules import CaseFacts, decide
 from .transitions import PATIENT_STAGE, SETTLED, Status
 
 
 def patient_stage(case: ReviewRequest) -> dict:
+    images = has_images(case)
     headline, next_step = PATIENT_STAGE[Status(case.status)]
+    if not images and case.status in NO_MRI_STAGE:
+        headline, next_step = NO_MRI_STAGE[case.status]
     promised = None if case.status in SETTLED else case.sla_due_at
     return {
         "headline": headline,
         "next_step": next_step,
         "promised": promised,
         "reference": case.reference,
-        "steps": patient_steps(case.status),
+        "steps": patient_steps(case.status, images=images),
     }
+
+
+def has_images(case: ReviewRequest) -> bool:
+    """Is an MRI part of this request (said to be coming, asked for, or received)?
+    Patient-facing words about "your MRI" are shown only then."""
+    return case.mri_expected or case.status in IMAGE_STATUSES or case.mri_received_at is not None
 
 
 def promised_by(case: ReviewRequest):

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "partners",
     "reviews",
+    "patientloop",
 ]
 
 MIDDLEWARE = [
@@ -554,3 +555,18 @@ INTAKE_API_KEY_DAYS = env.int("INTAKE_API_KEY_DAYS", default=365)  # a new key's
 INTAKE_WEBHOOK_TIMEOUT = env.float("INTAKE_WEBHOOK_TIMEOUT", default=10.0)
 INTAKE_WEBHOOK_MAX_ATTEMPTS = env.int("INTAKE_WEBHOOK_MAX_ATTEMPTS", default=12)
 CELERY_BEAT_SCHEDULE["sweep-webhooks"] = {"task": "partners.tasks.sweep_webhooks", "schedule": 10.0}
+
+# --- The patient loop (patientloop): status-page actions and contact by consent ---
+# Texts: INTAKE_SMS_URL empty or file:// writes each text to INTAKE_SMS_DIR (as
+# email does locally); https://user:token@provider/path posts JSON {to, body}.
+INTAKE_SMS_URL = env("INTAKE_SMS_URL", default="")
+INTAKE_SMS_DIR = Path(env("INTAKE_SMS_DIR", default=str(VAR_DIR / "sms")))
+# Status updates closer together than this reach the patient as one message.
+INTAKE_PATIENT_UPDATE_DEBOUNCE_SECONDS = env.int("INTAKE_PATIENT_UPDATE_DEBOUNCE_SECONDS", default=180)
+# After the date-of-birth check the status page's actions do not ask again for this long.
+INTAKE_PATIENT_VERIFIED_MINUTES = env.int("INTAKE_PATIENT_VERIFIED_MINUTES", default=30)
+INTAKE_PATIENT_ACTION_LIMIT_PER_HOUR = env.int("INTAKE_PATIENT_ACTION_LIMIT_PER_HOUR", default=30)
+CELERY_BEAT_SCHEDULE["dispatch-patient-updates"] = {
+    "task": "patientloop.tasks.dispatch_patient_updates",
+    "schedule": 20.0,
+}

@@ -72,15 +72,12 @@ def notify_supervisors(case: ReviewRequest, kind: str, occasion: str):
 
 
 def notify_patient(case: ReviewRequest, kind: str, occasion: str, *, known_new: bool = False):
-    if case.email and case.purged_at is None:
-        notification_request(
-            case=case,
-            kind=kind,
-            recipient=case.email,
-            key=f"{kind}:{case.pk}:{occasion}",
-            status_shown=case.status,
-            known_new=known_new,
-        )
+    """Tell the patient, only through the channels they agreed to, status
+    updates combined when close together: patientloop.services.contact owns
+    both rules (email still comes back through notification_request)."""
+    from patientloop.services.contact import patient_notify
+
+    patient_notify(case=case, kind=kind, occasion=occasion, known_new=known_new)
 
 
 def _context(n: Notification) -> dict:
@@ -108,6 +105,8 @@ SUBJECTS = {
     Kind.STAFF_URGENT: "URGENT: call back {reference} now",
     Kind.SUPERVISOR_UNASSIGNED: "Case {reference} is waiting: no one to assign",
     Kind.SUPERVISOR_OVERDUE: "Case {reference} is past its SLA",
+    # patientloop's kind (a string, not a Kind: no intake migration for it)
+    "staff_patient_answered": "Case {reference}: the patient answered",
 }
 
 

@@ -145,7 +145,7 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
     # the steps, the first one current
     current = page.locator('.status-steps [aria-current="step"]')
     assert current.count() == 1 and current.inner_text().startswith("Request received")
-    assert page.locator(".status-steps li").count() == 3
+    assert page.locator(".status-steps li").count() == 5  # received, with the clinic, images, review, result
 
 
 def _one_line(page, selector):

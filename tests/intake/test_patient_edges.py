@@ -170,17 +170,18 @@ def _steps(body):
 
 @pytest.mark.parametrize(
     ("status", "current"),
-    [("submitted", 0), ("triage", 1), ("awaiting_mri", 1), ("in_review", 1), ("needs_more_info", 1),
-     ("candidate", 2), ("not_candidate", 2), ("consult_scheduled", 2)],
+    [("submitted", 0), ("triage", 1), ("awaiting_mri", 2), ("mri_received", 3), ("in_review", 3),
+     ("needs_more_info", 3), ("candidate", 4), ("not_candidate", 4), ("consult_scheduled", 4)],
 )  # fmt: skip
 def test_status_page_shows_the_steps_with_the_current_one_marked(client, seeded, status, current):
     case = _submitted_case(client)
     ReviewRequest.objects.filter(pk=case.pk).update(status=status)
     body = client.post(status_link(case), {"date_of_birth": CONTACT["date_of_birth"]}).content.decode()
     steps = _steps(body)
-    assert [label for label, _ in steps][0].startswith("Request received")
-    assert len(steps) == 3
-    assert [is_current for _, is_current in steps] == [i == current for i in range(3)]
+    labels = [label for label, _ in steps]
+    assert labels[0].startswith("Request received") and labels[2].startswith("Images")
+    assert len(steps) == 5
+    assert [is_current for _, is_current in steps] == [i == current for i in range(5)]
 
 
 def test_status_page_shows_no_steps_for_a_request_off_the_path(client, seeded):
@@ -196,3 +197,12 @@ def test_every_status_is_on_a_step_or_explicitly_off_the_path():
     from intake.transitions import Status
 
     assert set(STEP_OF_STATUS) | OFF_PATH == set(Status) and not set(STEP_OF_STATUS) & OFF_PATH
+
+
+def test_a_request_without_an_mri_has_no_images_step_and_no_talk_of_your_mri(client, seeded):
+    case = _submitted_case(client)
+    ReviewRequest.objects.filter(pk=case.pk).update(status="in_review", mri_status="none")
+    body = client.post(status_link(case), {"date_of_birth": CONTACT["date_of_birth"]}).content.decode()
+    labels = [label for label, _ in _steps(body)]
+    assert len(labels) == 4 and not any(label.startswith("Images") for label in labels)
+    assert "your MRI" not in body and "reviewing your request" in body

@@ -1,0 +1,34 @@
+"""How the clinic may reach a patient: the one rule, from the consent given.
+
+Pure: a case in, the channels out. Every message to a patient (confirmation,
+status update, result ready) goes through ``patient_channels``; nothing else
+reads the consent fields to decide how to write to a patient.
+"""
+
+EMAIL = "email"
+TEXT = "text"
+CALL = "call"
+
+
+def patient_channels(case) -> list[str]:
+    """The channels for one message to the patient of ``case``.
+
+    Written channels the patient agreed to (and gave an address for); if both,
+    the preferred one (email when the preference is a call). A patient who
+    allowed phone calls only gets a call from a coordinator (a call task).
+    Nothing at all without consent, or once the case's personal data is purged.
+    """
+    if case.purged_at is not None:
+        return []
+    written = []
+    if case.consent_email and case.email:
+        written.append(EMAIL)
+    if case.consent_text and case.phone:
+        written.append(TEXT)
+    if len(written) == 2:
+        return [TEXT] if case.contact_method == "text" else [EMAIL]
+    if written:
+        return written
+    if case.consent_phone and case.phone:
+        return [CALL]
+    return []
