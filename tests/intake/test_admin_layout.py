@@ -26,14 +26,9 @@ from intake.services.export import cases_record_export
 from intake.services.lifecycle import case_transition
 from intake.transitions import Status
 
-from .test_admin_support import change_url, changelist_url, follow_messages, make_case, make_staff, transition_url
+from .test_admin_support import change_url, changelist_url, follow_messages, make_case, transition_url
 
 STAFF_TITLE = f"{settings.INTAKE_CLINIC_NAME} staff"
-
-
-@pytest.fixture
-def staff(seeded):
-    return make_staff()
 
 
 # --- Point 3: one package -----------------------------------------------------------------
@@ -245,4 +240,3 @@ def test_favicon_is_served_not_a_404(client):
     assert path is not None
     with open(path, "rb") as f:
         assert f.read(4) == b"\x00\x00\x01\x00"  # an ICO file
-
