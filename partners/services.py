@@ -231,8 +231,11 @@ def webhooks_sweep(now=None) -> int:
     )
     enqueued = 0
     for pk in list(due.values_list("pk", flat=True)[:500]):
-        WebhookDelivery.objects.filter(pk=pk).update(enqueued_at=now)
-        enqueued += enqueue_now(deliver_webhook, pk)
+        # Marked only once the broker took it: during an outage every sweep tries again.
+        # Two sweeps at once may enqueue a row twice; the claim lets one send it.
+        if enqueue_now(deliver_webhook, pk):
+            WebhookDelivery.objects.filter(pk=pk).update(enqueued_at=now)
+            enqueued += 1
     return enqueued
 
 

@@ -163,7 +163,7 @@ class ReferralsView(PartnerAPIView):
     )
     def get(self, request):
         paginator = LimitOffsetPagination()
-        paginator.max_limit = 100
+        paginator.default_limit, paginator.max_limit = 50, 100
         page = paginator.paginate_queryset(selectors.referrals_of(self.partner), request, view=self)
         data = [ReferralStatusSerializer(selectors.referral_status(r)).data for r in page]
         return paginator.get_paginated_response(data)
