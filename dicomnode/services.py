@@ -365,3 +365,40 @@ def _attach(rs_id: int, token: str, *, case_id: int, uploaded, how: str, actor, 
             except storage.StorageUnavailable:
                 log.error("DICOM node: stored object %s… could not be deleted after a failed attach", stored_name[:6])
         raise
+
+
+# --- Retention -------------------------------------------------------------------------------
+HEADER_BLANK = {
+    "study_description": "",
+    "accession_number": "",
+    "patient_id": "",
+    "patient_name": "",
+    "patient_birth_date": None,
+}
+
+
+def received_studies_purge(*, now: datetime | None = None) -> dict:
+    """A study's header (name, IDs, birth date) is health data, kept no longer than its case.
+
+    - attached to a case that retention purged (or that was deleted): the header is blanked;
+    - unmatched or refused for longer than ``INTAKE_RETENTION_DAYS``: the record is deleted.
+    Orthanc's own copy is the DICOM node's retention, configured in Orthanc.
+    """
+    now = now or clock.now()
+    with_header = ReceivedStudy.objects.exclude(**HEADER_BLANK)
+    blanked = (
+        with_header.filter(case__purged_at__isnull=False).update(**HEADER_BLANK)
+        + with_header.filter(state=S.ATTACHED, case__isnull=True).update(**HEADER_BLANK)
+    )
+    cutoff = now - timedelta(days=settings.INTAKE_RETENTION_DAYS)
+    expired = ReceivedStudy.objects.filter(state__in=[S.UNMATCHED, S.REJECTED], received_at__lt=cutoff)
+    ids = list(expired.values_list("pk", flat=True)[:1000])
+    deleted = ReceivedStudy.objects.filter(pk__in=ids).delete()[0] if ids else 0
+    if blanked or deleted:
+        audit_record(
+            action=AuditEntry.Action.PURGE,
+            summary=f"Received imaging: {blanked} header(s) of purged cases blanked, "
+            f"{deleted} unmatched or refused record(s) past retention deleted",
+            object_type="received_study",
+        )
+    return {"blanked": blanked, "deleted": deleted}

@@ -12,3 +12,10 @@ def orthanc_poll():
     from .services import orthanc_poll as poll
 
     return poll()
+
+
+@shared_task(acks_late=True)
+def purge_received_studies():
+    from .services import received_studies_purge
+
+    return received_studies_purge()

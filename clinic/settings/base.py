@@ -511,6 +511,8 @@ CELERY_BEAT_SCHEDULE["delete-expired-draft-files"] = {
     "schedule": 3600.0,
 }
 CELERY_BEAT_SCHEDULE["clear-expired-sessions"] = {"task": "intake.tasks.clear_expired_sessions", "schedule": 3600.0}
+# A reminder the day before each consult (reviews; idempotent, so hourly is safe).
+CELERY_BEAT_SCHEDULE["consult-reminders"] = {"task": "reviews.tasks.send_consult_reminders", "schedule": 3600.0}
 
 # --- DICOM node (Orthanc) ---
 # Imaging centres send studies by C-STORE to the clinic's Orthanc; a beat task
@@ -528,6 +530,8 @@ if INTAKE_ORTHANC_URL:
         "schedule": 10.0,
         "options": {"expires": 10.0},
     }
+# The received studies' headers (names, birth dates) kept no longer than their cases.
+CELERY_BEAT_SCHEDULE["purge-received-studies"] = {"task": "dicomnode.tasks.purge_received_studies", "schedule": 3600.0}
 
 # --- Partner API (/api/v1/, partners app; docs/partners.md) ---
 # https://www.django-rest-framework.org/api-guide/settings/
