@@ -386,10 +386,9 @@ def received_studies_purge(*, now: datetime | None = None) -> dict:
     """
     now = now or clock.now()
     with_header = ReceivedStudy.objects.exclude(**HEADER_BLANK)
-    blanked = (
-        with_header.filter(case__purged_at__isnull=False).update(**HEADER_BLANK)
-        + with_header.filter(state=S.ATTACHED, case__isnull=True).update(**HEADER_BLANK)
-    )
+    blanked = with_header.filter(case__purged_at__isnull=False).update(**HEADER_BLANK) + with_header.filter(
+        state=S.ATTACHED, case__isnull=True
+    ).update(**HEADER_BLANK)
     cutoff = now - timedelta(days=settings.INTAKE_RETENTION_DAYS)
     expired = ReceivedStudy.objects.filter(state__in=[S.UNMATCHED, S.REJECTED], received_at__lt=cutoff)
     ids = list(expired.values_list("pk", flat=True)[:1000])
