@@ -74,8 +74,8 @@ def summary_pdf(case: ReviewRequest, version: ReviewVersion) -> bytes:
 # --- iCalendar -----------------------------------------------------------------
 def _ics_text(value: str) -> str:
     """RFC 5545 3.3.11: escape backslash, semicolon, comma and newlines."""
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace(
-        "\n", "\\n"
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
     )
 
 

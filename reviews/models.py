@@ -41,8 +41,9 @@ class ReviewVersion(models.Model):
     impression = models.TextField(help_text="Plain words: the patient reads this in their result letter.")
     decision = models.CharField(max_length=20, choices=Decision.choices)
     decision_detail = models.TextField(
+        blank=True,
         help_text="Not a candidate: the conservative-care plan. More information: what we need. "
-        "New imaging: which imaging. Shown to the patient."
+        "New imaging: which imaging. Shown to the patient.",
     )
     next_step = models.TextField(help_text="The recommended next step, in plain words. Shown to the patient.")
 

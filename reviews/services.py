@@ -8,6 +8,7 @@ entry and the patient's "there is an update" notice).
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from intake.services.errors import CaseConflict, ServiceError
 from intake.services.lifecycle import case_transition
 from intake.services.notifications import notify_patient
 from intake.transitions import Status, can_transition
+from patientloop.services.contact import patient_message
 
 from .choices import LEVEL_ORDER, Decision
 from .models import Consult, LevelFinding, Review, ReviewVersion
@@ -82,7 +84,9 @@ def review_save(*, case: ReviewRequest, author, data: dict, expected_version: in
             created_at=clock.now(),
             **{f: (data.get(f) or "").strip() for f in VERSION_FIELDS},
         )
-        version.full_clean()
+        if version.decision and version.decision != Decision.CANDIDATE and not version.decision_detail:
+            raise ServiceError(f"“{Decision(version.decision).label}” needs its detail (the plan, what or which).")
+        _clean(version)
         version.save()
         findings = _findings(version, data.get("findings") or [])
         LevelFinding.objects.bulk_create(findings)
@@ -97,6 +101,14 @@ def review_save(*, case: ReviewRequest, author, data: dict, expected_version: in
             object_ref=case.reference,
         )
     return version
+
+
+def _clean(obj, exclude=None) -> None:
+    """full_clean, reported as the ServiceError the staff views show."""
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise ServiceError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
 
 
 def _findings(version: ReviewVersion, rows: list[dict]) -> list[LevelFinding]:
@@ -117,7 +129,7 @@ def _findings(version: ReviewVersion, rows: list[dict]) -> list[LevelFinding]:
             raise ServiceError(f"Level {level}: a herniation needs its side.")
         if bool(finding.foraminal_side) != bool(finding.foraminal_grade):
             raise ServiceError(f"Level {level}: foraminal stenosis needs both a side and a grade.")
-        finding.full_clean(exclude=["version"])
+        _clean(finding, exclude=["version"])
         findings.append(finding)
     return sorted(findings, key=lambda f: LEVEL_ORDER[f.level])
 
@@ -172,7 +184,7 @@ def consult_schedule(
             created_by=actor,
             created_at=clock.now(),
         )
-        consult.full_clean()
+        _clean(consult)
         consult.save()
         # The lifecycle checks the move (only a candidate) and tells the patient.
         case_transition(
@@ -184,8 +196,8 @@ def consult_schedule(
 def consult_reminders_send(*, now=None) -> int:
     """Ask for one reminder per consult that starts tomorrow (clinic time).
 
-    Safe to run as often as beat likes: the notification's dedupe key names
-    the consult, so a second run records a repeat and sends nothing.
+    Safe to run as often as beat likes: each message's dedupe key names the
+    consult, so a second run records a repeat and sends nothing.
     """
     now = now or clock.now()
     today = timezone.localtime(now).date()
@@ -206,7 +218,14 @@ def consult_reminders_send(*, now=None) -> int:
     for consult in consults:
         if consult.case.consults.order_by("-created_at").values_list("pk", flat=True).first() != consult.pk:
             continue  # rebooked since: only the latest booking is reminded
+        # Sent now (not held and combined like status updates) through the
+        # channels the patient agreed to, recorded once by a key naming the consult.
         with transaction.atomic():
-            notify_patient(consult.case, Notification.Kind.PATIENT_STATUS, f"consult-reminder:{consult.pk}")
+            patient_message(
+                case=consult.case,
+                kind=Notification.Kind.PATIENT_STATUS,
+                key=f"{Notification.Kind.PATIENT_STATUS}:{consult.case_id}:consult-reminder:{consult.pk}",
+                status_shown=consult.case.status,
+            )
         count += 1
     return count

@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('impression', models.TextField(help_text='Plain words: the patient reads this in their result letter.')),
                 ('decision', models.CharField(choices=[('candidate', 'Candidate'), ('not_candidate', 'Not a candidate (conservative care)'), ('needs_more_info', 'Needs more information'), ('new_imaging', 'New imaging needed')], max_length=20)),
-                ('decision_detail', models.TextField(help_text='Not a candidate: the conservative-care plan. More information: what we need. New imaging: which imaging. Shown to the patient.')),
+                ('decision_detail', models.TextField(blank=True, help_text='Not a candidate: the conservative-care plan. More information: what we need. New imaging: which imaging. Shown to the patient.')),
                 ('next_step', models.TextField(help_text='The recommended next step, in plain words. Shown to the patient.')),
                 ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('review', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='reviews.review')),
