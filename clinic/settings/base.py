@@ -511,6 +511,8 @@ CELERY_BEAT_SCHEDULE["delete-expired-draft-files"] = {
     "schedule": 3600.0,
 }
 CELERY_BEAT_SCHEDULE["clear-expired-sessions"] = {"task": "intake.tasks.clear_expired_sessions", "schedule": 3600.0}
+# A reminder the day before each consult (reviews; idempotent, so hourly is safe).
+CELERY_BEAT_SCHEDULE["consult-reminders"] = {"task": "reviews.tasks.send_consult_reminders", "schedule": 3600.0}
 
 # --- DICOM node (Orthanc) ---
 # Imaging centres send studies by C-STORE to the clinic's Orthanc; a beat task
