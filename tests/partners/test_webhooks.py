@@ -1,0 +1,232 @@
+"""Signed webhooks through the outbox: a receiving HTTP server started here."""
+
+import json
+import re
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from intake.models import CaseEvent
+from intake.services.lifecycle import case_transition
+from intake.services.routing import case_route
+from partners import services
+from partners.models import Partner, WebhookDelivery
+from tests.conftest import drop_other_connections, purge_broker
+from tests.intake.helpers import wait_for
+from tests.intake.test_routing_reliability import broker_unreachable
+
+from .conftest import REFERRAL, auth, make_key, make_partner
+
+
+class broker_down(broker_unreachable):
+    """intake's outage (a port where nothing listens), also when the embedded
+    filesystem transport is configured: its transport setting would otherwise
+    win over the URL and the "outage" would still deliver."""
+
+    def __enter__(self):
+        self.transport = self.app.conf.broker_transport
+        self.app.conf.broker_transport = None
+        super().__enter__()
+
+    def __exit__(self, *exc):
+        self.app.conf.broker_transport = self.transport
+        super().__exit__(*exc)
+
+
+def _docs_verify():
+    """The signature check exactly as docs/partners.md shows it to partners."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "partners.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    namespace = {}
+    exec(code, namespace)  # noqa: S102  (our own documentation's snippet, tested as partners will run it)
+    return namespace["verify"]
+
+
+class Receiver:
+    """A partner's endpoint: records each POST; answers ``status``."""
+
+    def __init__(self):
+        self.requests = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802  (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/clinic"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def _referred_case(client, partner, body=None):
+    full = make_key(partner)[1]
+    response = client.post("/api/v1/referrals/", body or REFERRAL, content_type="application/json", **auth(full))
+    assert response.status_code == 201
+    from intake.models import ReviewRequest
+
+    return ReviewRequest.objects.get(reference=response.json()["reference"])
+
+
+def _check_signed(secret, headers, body):
+    assert _docs_verify()(secret, headers["X-Clinic-Signature"], body)
+    assert not _docs_verify()("whsec_wrong", headers["X-Clinic-Signature"], body)
+    payload = json.loads(body)
+    assert headers["X-Clinic-Event-Id"] == payload["id"]
+    return payload
+
+
+def test_a_status_change_is_delivered_once_signed_with_only_reference_and_stage(db, seeded, client, receiver):
+    partner = make_partner("Northside Family Practice")
+    endpoint, secret = services.webhook_endpoint_create(partner=partner, url=receiver.url)
+    case = _referred_case(client, partner)
+    case_route(case_id=case.pk)
+    assert services.webhook_deliveries_collect() == 1
+    assert services.webhook_deliveries_collect() == 0  # unique per event and endpoint
+    delivery = WebhookDelivery.objects.get()
+    assert services.webhook_delivery_send(delivery_id=delivery.pk) is True
+    assert services.webhook_delivery_send(delivery_id=delivery.pk) is False  # already sent: nothing
+    assert len(receiver.requests) == 1
+    headers, body = receiver.requests[0]
+    payload = _check_signed(secret, headers, body)
+    assert set(payload) == {"id", "type", "reference", "stage", "occurred_at"}
+    assert payload["reference"] == case.reference and payload["stage"]["key"] == "triage"
+    for answer in ("Jordan", "Reyes", "1971", "555", "herniated", "Lakeside", "lower_back"):
+        assert answer not in body.decode()
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("sent", 1, 200)
+
+
+def test_another_partners_endpoint_gets_nothing(db, seeded, client, receiver):
+    a, b = make_partner("A practice"), make_partner("B partners", kind=Partner.Kind.LEAD_PARTNER)
+    services.webhook_endpoint_create(partner=b, url=receiver.url)
+    case = _referred_case(client, a)
+    case_route(case_id=case.pk)
+    assert services.webhook_deliveries_collect() == 0
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_refusing_receiver_is_retried_with_backoff_then_given_up_and_resent_from_the_admin(
+    db, seeded, client, receiver, settings
+):
+    settings.INTAKE_WEBHOOK_MAX_ATTEMPTS = 2
+    partner = make_partner("Northside Family Practice")
+    services.webhook_endpoint_create(partner=partner, url=receiver.url)
+    case_route(case_id=_referred_case(client, partner).pk)
+    services.webhook_deliveries_collect()
+    d = WebhookDelivery.objects.get()
+    receiver.status = 500
+    assert services.webhook_delivery_send(delivery_id=d.pk) is False
+    d.refresh_from_db()
+    assert (d.state, d.attempts, d.last_status_code) == ("pending", 1, 500)
+    assert d.next_attempt_at > timezone.now() + timedelta(seconds=20)  # 30 s backoff
+    assert services.webhook_delivery_send(delivery_id=d.pk) is False  # not due yet: not sent
+    assert len(receiver.requests) == 1
+    WebhookDelivery.objects.filter(pk=d.pk).update(next_attempt_at=timezone.now())
+    services.webhook_delivery_send(delivery_id=d.pk)
+    d.refresh_from_db()
+    assert (d.state, d.attempts) == ("failed", 2)
+    receiver.status = 204
+    assert services.webhook_delivery_resend(delivery=d)
+    assert services.webhook_delivery_send(delivery_id=d.pk) is True
+    d.refresh_from_db()
+    assert d.state == "sent" and len(receiver.requests) == 3
+    ids = {h["X-Clinic-Event-Id"] for h, _ in receiver.requests}
+    assert ids == {str(d.event_id)}  # every try of one event carries its one id
+
+
+def test_delivered_but_unmarked_retries_only_the_mark(db, seeded, client, receiver, monkeypatch):
+    partner = make_partner("Northside Family Practice")
+    services.webhook_endpoint_create(partner=partner, url=receiver.url)
+    case_route(case_id=_referred_case(client, partner).pk)
+    services.webhook_deliveries_collect()
+    d = WebhookDelivery.objects.get()
+    real_mark = services._mark_sent
+
+    def database_gone(*args, **kwargs):
+        raise ConnectionError("database went away")
+
+    monkeypatch.setattr(services, "_mark_sent", database_gone)
+    with pytest.raises(services.DeliveredButUnmarked):
+        services.webhook_delivery_send(delivery_id=d.pk)
+    monkeypatch.setattr(services, "_mark_sent", real_mark)
+    d.refresh_from_db()
+    assert d.state == "sending"  # claimed: no sweep sends it again for 10 minutes
+    assert services.webhooks_sweep() == 0
+    services.webhook_delivery_send(delivery_id=d.pk, delivered=True)
+    d.refresh_from_db()
+    assert d.state == "sent" and len(receiver.requests) == 1
+
+
+def test_a_stuck_claim_is_sent_again_under_the_same_event_id(db, seeded, client, receiver):
+    partner = make_partner("Northside Family Practice")
+    services.webhook_endpoint_create(partner=partner, url=receiver.url)
+    case_route(case_id=_referred_case(client, partner).pk)
+    services.webhook_deliveries_collect()
+    d = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=d.pk).update(
+        state="sending", attempts=1, claimed_at=timezone.now() - timedelta(minutes=11)
+    )
+    services.webhooks_sweep()
+    d.refresh_from_db()
+    assert d.state == "pending" and d.attempts == 1
+
+
+def test_delivered_exactly_once_per_event_through_a_broker_outage(transactional_db, seeded_tx, client, receiver):
+    """Status changes during a broker outage: the deliveries wait in the outbox;
+    once the broker is back the sweep enqueues them and a real worker sends
+    each event once, however often the sweep runs."""
+    from celery.contrib.testing.worker import start_worker
+
+    from clinic.celery import app
+
+    partner = make_partner("Northside Family Practice")
+    endpoint, secret = services.webhook_endpoint_create(partner=partner, url=receiver.url)
+    case = _referred_case(client, partner)
+    with broker_down(app):
+        case_route(case_id=case.pk)  # submitted -> triage
+        assert services.webhooks_sweep() == 0  # recorded, but the broker takes nothing
+        assert services.webhooks_sweep() == 0
+    assert WebhookDelivery.objects.filter(state="pending", enqueued_at__isnull=True).count() == 1
+    assert receiver.requests == []
+
+    purge_broker()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"):
+        assert services.webhooks_sweep() == 1
+        services.webhooks_sweep()  # enqueued already: not again
+        wait_for(lambda: WebhookDelivery.objects.filter(state="sent").count() == 1)
+        case_transition(case_id=case.pk, to_status="awaiting_mri")
+        services.webhooks_sweep()
+        wait_for(lambda: WebhookDelivery.objects.filter(state="sent").count() == 2)
+        services.webhooks_sweep()
+        services.webhooks_sweep()
+    drop_other_connections()
+    events = CaseEvent.objects.filter(case=case, kind__in=["status", "routed"]).exclude(to_status="")
+    assert WebhookDelivery.objects.count() == events.count() == 2
+    assert len(receiver.requests) == 2
+    stages = [_check_signed(secret, h, b)["stage"]["key"] for h, b in receiver.requests]
+    assert stages == ["triage", "awaiting_mri"]
+    assert len({h["X-Clinic-Event-Id"] for h, _ in receiver.requests}) == 2
+    assert set(WebhookDelivery.objects.values_list("attempts", flat=True)) == {1}
