@@ -313,3 +313,37 @@ def test_a_replaced_orthanc_index_is_read_again_without_doubles(db, orthanc, tmp
     orthanc_poll()
     assert ChangeCursor.objects.get().last_seq < 10_000
     assert ReceivedStudy.objects.count() == 1 and MriFile.objects.count() == 1
+
+
+def test_a_study_the_file_checks_refuse_is_rejected_with_the_reason(db, orthanc, tmp_path, settings):
+    settings.INTAKE_MAX_FILE_BYTES = 10_000  # the study's ZIP is larger
+    case = CaseFactory(status=Status.AWAITING_MRI)
+    files, _ = write_mr_series(tmp_path / "s", patient_name="MOSS^IAN", accession=case.reference, slices=4)
+    orthanc.send(files)
+    poll_until(lambda: ReceivedStudy.objects.exclude(state=S.NEW).exists())
+    rs = ReceivedStudy.objects.get()
+    assert rs.state == S.REJECTED and "each file can be at most" in rs.last_error
+    assert not MriFile.objects.exists() and stored_objects() == []
+    orthanc_poll()
+    rs.refresh_from_db()
+    assert rs.state == S.REJECTED and rs.attempts == 1  # not retried: it would be refused again
+
+
+def test_a_coordinators_attach_while_orthanc_is_down_changes_nothing(db):
+    membership = MembershipFactory()
+    case = CaseFactory(status=Status.AWAITING_MRI, queue=membership.queue)
+    rs = ReceivedStudy.objects.create(
+        orthanc_id="0123abcd-0123abcd-0123abcd-0123abcd-0123abcd", state=S.UNMATCHED, patient_name="GALE^ROS"
+    )
+    coordinator = _coordinator(match=True, queue=membership.queue)
+    nobody_listens = orthanc_module.OrthancClient(f"http://127.0.0.1:{orthanc_module.free_port()}", "intake", "pw")
+    with pytest.raises(services.ServiceError, match="Nothing was attached"):
+        services.received_study_attach(
+            received_study_id=rs.pk, case_reference=case.reference, actor=coordinator, client=nobody_listens
+        )
+    rs.refresh_from_db()
+    assert (rs.state, rs.claim_token, rs.claimed_until) == (S.UNMATCHED, "", None)  # still waiting, not held
+    assert rs.last_error.startswith("OrthancUnavailable")
+    assert not MriFile.objects.exists()
+    case.refresh_from_db()
+    assert case.status == Status.AWAITING_MRI
