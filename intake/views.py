@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.dbretry import retry_once_on_db_blip
+from patientloop.session import patient_verified, patient_verify
 
 from . import choices
 from .forms import STEP_FORMS, STEP_NAMES, StatusCheckForm, UploadForm, UrgentCallbackForm
@@ -396,6 +397,8 @@ def status(request, token: str):
         return render(request, "intake/status_invalid.html", {"expired": True}, status=410)
     except TokenInvalid:
         return render(request, "intake/status_invalid.html", {"expired": False}, status=404)
+    if request.method == "GET" and patient_verified(request, case):
+        return _status_page(request, case, token)
     form = StatusCheckForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         # Wrong answers for one link are limited separately from the address.
@@ -405,9 +408,19 @@ def status(request, token: str):
         if case.date_of_birth and form.cleaned_data["date_of_birth"] == case.date_of_birth:
             clear_failures(attempts_key)
             # This browser passed the check for this case: the status page's
-            # downloads (result letter PDFs, consult .ics: reviews.views) ask for it.
-            request.session["status_verified"] = {"case": case.pk, "at": int(time.time())}
-            return render(request, "intake/status.html", {"stage": patient_stage(case)})
+            # downloads (result letter PDFs, consult .ics: reviews.views) and
+            # actions (patientloop.views) ask for it; patientloop.session owns the mark.
+            patient_verify(request, case)
+            return _status_page(request, case, token)
         record_failure(attempts_key)
         form.add_error("date_of_birth", "That date of birth does not match our records. Please check it and try again.")
     return render(request, "intake/status_check.html", {"form": form})
+
+
+def _status_page(request, case, token):
+    """The status page after the date-of-birth check: the stage, and the
+    two-way part (patientloop: questions, files, withdraw, contact)."""
+    from patientloop.views import status_loop_context
+
+    ctx = {"stage": patient_stage(case), **status_loop_context(request, case, token)}
+    return render(request, "intake/status.html", ctx)

@@ -1,0 +1,58 @@
+"""The status page's forms: they validate; the views hand cleaned data to services."""
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from intake.choices import ContactMethod
+
+
+def _helper() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True  # the template's form carries the token
+    return helper
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Your answer"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Only our clinical team reads it. You can also upload files above before you send."),
+    )
+
+    def __init__(self, *args, prefix_id: int | None = None, **kwargs):
+        super().__init__(*args, prefix=f"r{prefix_id}" if prefix_id else None, **kwargs)
+        self.helper = _helper()
+
+
+class ContactPreferencesForm(forms.Form):
+    consent_email = forms.BooleanField(label=_("You may email me"), required=False)
+    consent_text = forms.BooleanField(label=_("You may send me text messages"), required=False)
+    consent_phone = forms.BooleanField(label=_("You may phone me"), required=False)
+    contact_method = forms.ChoiceField(
+        label=_("The way I prefer"),
+        choices=[
+            (ContactMethod.PHONE, _("Phone call")),
+            (ContactMethod.TEXT, _("Text message")),
+            (ContactMethod.EMAIL, _("Email")),
+        ],
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, withdraw my request. I understand the clinic will stop working on it."),
+        error_messages={"required": _("Please tick the box to confirm, or go back to your request.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
