@@ -24,11 +24,19 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
+def _deflate(data: bytes) -> bytes:
+    # Run-length matching only: after the Sub filter, MR slices are mostly
+    # small repeated differences; Z_RLE was 2.5x faster than level 1's LZ77
+    # and 10% smaller on a noisy 512 x 512 slice.
+    c = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    return c.compress(data) + c.flush()
+
+
 def png(array_u8: np.ndarray) -> bytes:
     """An 8-bit greyscale PNG, written directly: every row with PNG's "Sub"
-    filter (computed by numpy) and zlib level 1. About 3x faster than
-    Pillow's encoder for a 512 x 512 slice (8 vs 22 ms here) at the same size;
-    the slice's time is mostly this. PNG spec: https://www.w3.org/TR/png-3/"""
+    filter (computed by numpy) and zlib's run-length strategy. Several times
+    faster than Pillow's encoder for a 512 x 512 slice (about 2 vs 22 ms here)
+    and smaller. PNG spec: https://www.w3.org/TR/png-3/"""
     a = np.ascontiguousarray(array_u8, dtype=np.uint8)
     h, w = a.shape
     raw = np.empty((h, w + 1), np.uint8)
@@ -37,10 +45,7 @@ def png(array_u8: np.ndarray) -> bytes:
     np.subtract(a[:, 1:], a[:, :-1], out=raw[:, 2:])
     header = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)  # 8-bit greyscale, no interlace
     return (
-        b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", zlib.compress(raw.tobytes(), 1))
-        + _chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", _deflate(raw.tobytes())) + _chunk(b"IEND", b"")
     )
 
 

@@ -156,10 +156,20 @@ def _number(value, default):
 
 
 def slice_view(request, case_id, series_id, index):
-    case = _case(request, case_id)
+    # The hot path (one request per slice scrolled): the case admin's own rule
+    # (ReviewRequest.objects.visible_to, its get_queryset) in one query with
+    # the slice, instead of loading the case, the series and the slice apart.
+    if not request.user.has_perm("intake.view_reviewrequest"):
+        raise Http404("No such case in your queues.")
     _require_files(request)
-    series = get_object_or_404(selectors_series_qs(case), pk=series_id)
-    instance = get_object_or_404(ImagingInstance.objects.select_related("mri_file"), series=series, index=index)
+    visible = ReviewRequest.objects.visible_to(request.user).filter(pk=case_id)
+    instance = get_object_or_404(
+        ImagingInstance.objects.select_related("mri_file", "series__study__case"),
+        series_id=series_id,
+        series__study__case__in=visible,
+        index=index,
+    )
+    series = instance.series
     if not _opened(request, f"s{series.pk}"):
         services.imaging_series_open(series=series, user=request.user, request=request)
         _mark_opened(request, f"s{series.pk}")
