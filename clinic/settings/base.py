@@ -430,6 +430,8 @@ LOGGING.setdefault("filters", {})["require_debug_false"] = {"()": "django.utils.
 LOGGING["filters"]["redact_request_paths"] = {"()": "clinic.error_reports.RedactRequestPaths"}
 for _logger in ("django.request", "django.server"):
     LOGGING["loggers"][_logger]["filters"] = ["redact_request_paths"]
+# A refused CSRF check is logged by its own logger, naming the path (a status link's too).
+LOGGING["loggers"]["django.security.csrf"] = {"filters": ["redact_request_paths"]}
 # Celery's "Task ... raised unexpected: <exception>" lines: the type, not the message.
 LOGGING["filters"]["redact_task_errors"] = {"()": "clinic.error_reports.RedactTaskErrors"}
 for _logger in ("celery.app.trace", "celery.worker.request"):

@@ -116,3 +116,15 @@ def test_patient_pages_are_not_stored_by_the_browser(client):
         assert "no-store" in response.headers.get("Cache-Control", "")
     # Content pages without personal data stay cacheable.
     assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+
+
+def test_status_tokens_stay_out_of_csrf_refusal_log_records(caplog):
+    """django.security.csrf names the path of a refused POST; every record
+    (not only the console's formatted line) must be without the token."""
+    caplog.set_level(logging.DEBUG)
+    url = status_link(CaseFactory())
+    token = url.rstrip("/").rsplit("/", 1)[-1]
+    response = Client(enforce_csrf_checks=True).post(url, {"date_of_birth": "1970-01-01"})
+    assert response.status_code == 403
+    assert any(r.name == "django.security.csrf" for r in caplog.records)
+    assert token not in _all_logs(caplog)
