@@ -4,6 +4,7 @@ Field errors are listed under ``errors`` as ``{"pointer": "#/field", "detail": "
 (the RFC's own example). Messages are plain words; none repeats what was sent.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -72,6 +73,9 @@ def problem(status_code: int, detail: str, *, errors=None, headers=None) -> Resp
 
 
 def problem_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        # The model's own checks (full_clean in the submission service) after the serializer's.
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("There is no referral or case with this reference for your key.")
     response = exception_handler(exc, context)

@@ -167,10 +167,10 @@ class ReferralSerializer(serializers.Serializer):
         if not month:
             errors["mri_taken_month"] = "Please give the month the MRI was taken (a guess is fine)."
         else:
-            taken = date(int(month[:4]), int(month[5:]), 1)
+            year, today = int(month[:4]), date.today()
+            taken = date(max(year, 1), int(month[5:]), 1)  # year 0000 is no date; refused just below
             dob = data.get("date_of_birth")
-            today = date.today()
-            if taken.year < 1980 or taken > today:
+            if year < 1980 or taken > today:
                 errors["mri_taken_month"] = f"Please give a month between 1980-01 and {today:%Y-%m}."
             elif dob and (taken.year, taken.month) < (dob.year, dob.month):
                 errors["mri_taken_month"] = "The MRI date is before the date of birth. Please check both."

@@ -20,7 +20,7 @@ from intake.models import ReviewRequest
 from . import fhir, selectors, services
 from .authentication import ApiKeyAuthentication, HasScope, PartnerClient
 from .models import Scope
-from .problems import problem
+from .problems import CONTENT_TYPE, problem
 from .serializers import ReferralSerializer, ReferralStatusSerializer
 from .throttling import ApiKeyRateThrottle
 
@@ -53,7 +53,7 @@ def _problems(*codes):
         422: "The Idempotency-Key was used before with another body.",
         429: "Too many requests for this key; see Retry-After.",
     }
-    return {c: OpenApiResponse(ProblemSerializer, description=texts[c]) for c in codes}
+    return {(c, CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=texts[c]) for c in codes}
 
 
 class PartnerAPIView(APIView):
