@@ -59,6 +59,12 @@ class ReceivedStudy(models.Model):
     match_note = models.CharField(max_length=80, blank=True, help_text="How it was matched, or why it was not.")
     attached_at = models.DateTimeField(null=True, blank=True)
     attached_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    # The Orthanc instance ids already attached, so images that arrive after
+    # the study was attached (a series sent later) are attached too, once.
+    attached_instances = models.JSONField(default=list, blank=True)
+    more_images = models.BooleanField(
+        default=False, help_text="Orthanc has marked it stable again since it was attached."
+    )
 
     # The work: a claim (token and lease) while one worker fetches it, retries after a failure.
     attempts = models.PositiveIntegerField(default=0)
@@ -85,7 +91,8 @@ TRANSITIONS: dict[str, set[str]] = {
     S.FAILED: {S.ATTACHED, S.UNMATCHED, S.FAILED, S.REJECTED},
     # A coordinator attaches an unmatched study by hand (or the checks refuse it).
     S.UNMATCHED: {S.ATTACHED, S.REJECTED},
-    S.ATTACHED: set(),
+    # More images of an attached study: attached in their own ZIP.
+    S.ATTACHED: {S.ATTACHED},
     S.REJECTED: set(),
 }
 # What the poller picks up by itself.

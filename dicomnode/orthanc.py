@@ -55,7 +55,11 @@ class StudyHeader:
     patient_birth_date: str = ""
     modalities: tuple[str, ...] = ()
     series_count: int = 0
-    instance_count: int = 0
+    instance_ids: tuple[str, ...] = ()
+
+    @property
+    def instance_count(self) -> int:
+        return len(self.instance_ids)
 
 
 class OrthancClient:
@@ -79,20 +83,23 @@ class OrthancClient:
         )
 
     # --- HTTP ---------------------------------------------------------------
-    def _open(self, path: str):
-        request = urllib.request.Request(self.url + path)  # noqa: S310  (the URL is ours: http(s) checked above)
+    def _open(self, path: str, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data)  # noqa: S310  (ours: http(s) checked above)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
         if self._auth:
             request.add_header("Authorization", self._auth)
-        what = path.split("?")[0]
+        what = ("POST " if data is not None else "GET ") + path.split("?")[0]
         try:
             return urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310  (as above)
         except urllib.error.HTTPError as exc:
             exc.close()
             if exc.code == 404:
-                raise StudyGone(f"GET {what}: 404") from None
-            raise OrthancUnavailable(f"GET {what}: HTTP {exc.code}") from None
+                raise StudyGone(f"{what}: 404") from None
+            raise OrthancUnavailable(f"{what}: HTTP {exc.code}") from None
         except (OSError, http.client.HTTPException) as exc:  # URLError, refused, reset, timeout
-            raise OrthancUnavailable(f"GET {what}: {type(exc).__name__}") from None
+            raise OrthancUnavailable(f"{what}: {type(exc).__name__}") from None
 
     def _json(self, path: str):
         with self._open(path) as response:
@@ -140,7 +147,7 @@ class OrthancClient:
             patient_birth_date=patient.get("PatientBirthDate", ""),
             modalities=tuple(modalities),
             series_count=len(series),
-            instance_count=sum(len(s.get("Instances", [])) for s in series),
+            instance_ids=tuple(i for s in series for i in s.get("Instances", []) if ORTHANC_ID.fullmatch(i)),
         )
 
     def download_archive(self, study_id: str, out, *, expected_instances: int | None = None) -> int:
@@ -152,12 +159,21 @@ class OrthancClient:
         number of instances) before anyone may store it; a short one raises
         ``OrthancUnavailable`` like a refused connection.
         """
-        study_id = self._checked(study_id)
-        with self._open(f"/studies/{study_id}/archive") as response:
+        return self._download(f"/studies/{self._checked(study_id)}/archive", out, expected_instances)
+
+    def download_instances_archive(self, instance_ids: list[str], out) -> int:
+        """``POST /tools/create-archive`` of these instances (images that came
+        after their study was attached), checked like ``download_archive``."""
+        ids = [self._checked(i) for i in instance_ids]
+        return self._download("/tools/create-archive", out, len(ids), body=ids)
+
+    def _download(self, path: str, out, expected_instances: int | None, body=None) -> int:
+        with self._open(path, body) as response:
             try:
                 size = _copy_body(response, out)
             except (OSError, http.client.HTTPException) as exc:
-                raise OrthancUnavailable(f"GET /studies/…/archive: {type(exc).__name__} after download began") from None
+                where = path.split("/")[1]
+                raise OrthancUnavailable(f"{where} archive: {type(exc).__name__} after download began") from None
         _check_archive(out, expected_instances)
         out.seek(0)
         return size

@@ -29,6 +29,7 @@ from time import monotonic
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 
 from clinic.models import AuditEntry, audit_record
 from intake import clock, storage
@@ -100,8 +101,11 @@ def orthanc_poll(*, client: OrthancClient | None = None, now: datetime | None = 
 
 
 def _due_ids(now: datetime) -> list[int]:
-    due = ReceivedStudy.objects.filter(state=S.NEW) | ReceivedStudy.objects.filter(
-        state=S.FAILED, next_attempt_at__lte=now
+    not_waiting = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    due = ReceivedStudy.objects.filter(
+        Q(state=S.NEW)
+        | Q(state=S.FAILED, next_attempt_at__lte=now)
+        | Q(Q(state=S.ATTACHED, more_images=True) & not_waiting)
     )
     return list(due.order_by("pk").values_list("pk", flat=True)[:100])
 
@@ -128,8 +132,12 @@ def received_studies_record(*, client: OrthancClient) -> int:
                 continue
             for change in changes:
                 if change.change_type == "StableStudy" and ORTHANC_ID.fullmatch(change.resource_id):
-                    _, created = ReceivedStudy.objects.get_or_create(orthanc_id=change.resource_id)
+                    rs, created = ReceivedStudy.objects.get_or_create(orthanc_id=change.resource_id)
                     recorded += created
+                    if not created and rs.state == S.ATTACHED:
+                        # Stable again: images came after it was attached
+                        # (or the feed was read again); processing compares.
+                        ReceivedStudy.objects.filter(pk=rs.pk).update(more_images=True)
             if changes:
                 cursor.last_seq = max(last, changes[-1].seq)
                 cursor.save()
@@ -146,12 +154,14 @@ def received_study_process(
     coordinator. Returns the study, or None when it was not this worker's to
     do (another worker holds it, it is not due, or it is done)."""
     now = now or clock.now()
-    token = _claim(received_study_id, now=now, states=PENDING, due_only=True)
+    token = _claim(received_study_id, now=now, states=PENDING | {S.ATTACHED}, due_only=True)
     if token is None:
         return None
-    orthanc_id = ReceivedStudy.objects.values_list("orthanc_id", flat=True).get(pk=received_study_id)
+    orthanc_id, state = ReceivedStudy.objects.values_list("orthanc_id", "state").get(pk=received_study_id)
     try:
         header = client.study(orthanc_id)
+        if state == S.ATTACHED:
+            return _fetch_more(received_study_id, token, header=header, client=client, now=now)
         _record_header(received_study_id, token, header)
         case_id, how = matching.match_case(header)
         if case_id is None:
@@ -160,8 +170,12 @@ def received_study_process(
             received_study_id, token, header=header, case_id=case_id, client=client, how=how, actor=None, now=now
         )
     except UploadRejected as exc:
+        if state == S.ATTACHED:
+            return _more_done(received_study_id, token, f"More images refused by the file checks: {exc}")
         return _settle(received_study_id, token, S.REJECTED, error=str(exc))
     except StudyGone:
+        if state == S.ATTACHED:
+            return _more_done(received_study_id, token, "")
         return _settle(received_study_id, token, S.REJECTED, error="Orthanc no longer has this study.")
     except Exception as exc:
         # Any other failure (Orthanc gone mid-download, the storage, the
@@ -233,7 +247,9 @@ def _claim(rs_id: int, *, now: datetime, states: set[str], due_only: bool) -> st
             return None
         if rs.claimed_until is not None and rs.claimed_until > now:
             return None  # another worker is fetching it
-        if due_only and rs.state == S.FAILED and rs.next_attempt_at and rs.next_attempt_at > now:
+        if rs.state == S.ATTACHED and not rs.more_images:
+            return None
+        if due_only and rs.next_attempt_at and rs.next_attempt_at > now:
             return None
         rs.claim_token = secrets.token_hex(16)
         rs.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
@@ -291,8 +307,9 @@ def _fail(rs_id: int, token: str, exc: Exception | None, now: datetime) -> Recei
         # Our own exceptions' messages hold no health data; others are named by type.
         ours = isinstance(exc, OrthancUnavailable | storage.StorageUnavailable | ServiceError)
         rs.last_error = (f"{type(exc).__name__}: {exc}" if ours else type(exc).__name__)[:200]
-        if rs.state in PENDING:
-            _move(rs, S.FAILED)
+        if rs.state in PENDING | {S.ATTACHED}:
+            if rs.state != S.ATTACHED:
+                _move(rs, S.FAILED)
             delay = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** max(0, rs.attempts - 1))
             rs.next_attempt_at = now + timedelta(seconds=delay)
         _release(rs)
@@ -310,10 +327,59 @@ def _fetch_and_attach(
         uploaded = UploadedFile(
             file=spool, name=f"dicom-node-study-{rs_id}.zip", content_type="application/zip", size=size
         )
-        return _attach(rs_id, token, case_id=case_id, uploaded=uploaded, how=how, actor=actor, now=now)
+        return _attach(
+            rs_id,
+            token,
+            case_id=case_id,
+            uploaded=uploaded,
+            how=how,
+            actor=actor,
+            now=now,
+            instance_ids=header.instance_ids,
+        )
 
 
-def _attach(rs_id: int, token: str, *, case_id: int, uploaded, how: str, actor, now) -> ReceivedStudy:
+def _fetch_more(rs_id: int, token: str, *, header: StudyHeader, client: OrthancClient, now) -> ReceivedStudy:
+    """Images of an attached study that came after it was attached: their own ZIP, on the same case."""
+    rs = ReceivedStudy.objects.select_related("case").get(pk=rs_id)
+    attached = set(rs.attached_instances)
+    new = [i for i in header.instance_ids if i not in attached]
+    case = rs.case
+    if not new or case is None or case.purged_at is not None or case.status not in OPEN:
+        return _more_done(rs_id, token, f"{len(new)} more image(s) arrived after its case closed" if new else "")
+    with SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=settings.FILE_UPLOAD_TEMP_DIR) as spool:
+        size = client.download_instances_archive(new, spool)
+        uploaded = UploadedFile(
+            file=spool, name=f"dicom-node-study-{rs_id}-more.zip", content_type="application/zip", size=size
+        )
+        return _attach(
+            rs_id,
+            token,
+            case_id=case.pk,
+            uploaded=uploaded,
+            how=f"{len(new)} more image(s) of an attached study",
+            actor=None,
+            now=now,
+            instance_ids=tuple(new),
+        )
+
+
+def _more_done(rs_id: int, token: str, error: str) -> ReceivedStudy:
+    """An attached study's later images are settled without a file (none new, or they cannot be attached)."""
+    with transaction.atomic():
+        rs = _locked_if_ours(rs_id, token)
+        if rs is not None:
+            rs.more_images = False
+            rs.last_error = error[:200] or rs.last_error
+            rs.next_attempt_at = None
+            _release(rs)
+            rs.save()
+    return ReceivedStudy.objects.get(pk=rs_id)
+
+
+def _attach(
+    rs_id: int, token: str, *, case_id: int, uploaded, how: str, actor, now, instance_ids: tuple[str, ...]
+) -> ReceivedStudy:
     stored_name = None
     try:
         with transaction.atomic():
@@ -321,8 +387,9 @@ def _attach(rs_id: int, token: str, *, case_id: int, uploaded, how: str, actor, 
             if rs is None:
                 return ReceivedStudy.objects.get(pk=rs_id)
             case = ReviewRequest.objects.get(pk=case_id)
+            more = rs.state == S.ATTACHED
             if case.purged_at is not None or case.status not in OPEN:
-                if actor is not None:
+                if actor is not None or more:
                     raise ServiceError(f"{case.reference} is no longer open; nothing was attached.")
                 _move(rs, S.UNMATCHED)
                 rs.match_note = "the matched case closed before the study was attached"
@@ -340,11 +407,14 @@ def _attach(rs_id: int, token: str, *, case_id: int, uploaded, how: str, actor, 
             if case.status == Status.AWAITING_MRI and can_transition(case.status, Status.MRI_RECEIVED):
                 case_transition(case_id=case.pk, to_status=Status.MRI_RECEIVED, actor=actor)
             _move(rs, S.ATTACHED)
-            rs.case = case
-            rs.mri_file = mri_file
-            rs.match_note = how[:80]
-            rs.attached_at = now
-            rs.attached_by = actor
+            if not more:
+                rs.case = case
+                rs.mri_file = mri_file
+                rs.match_note = how[:80]
+                rs.attached_at = now
+                rs.attached_by = actor
+            rs.attached_instances = [*rs.attached_instances, *instance_ids]
+            rs.more_images = False
             rs.last_error = ""
             rs.next_attempt_at = None
             _release(rs)

@@ -19,11 +19,13 @@ def write_mr_series(
     slices: int = 4,
     size: int = 64,
     seed: int = 0,
+    study_uid: str | None = None,
+    series_number: int = 1,
 ) -> tuple[list[Path], str]:
-    """Write one study of one sagittal T2 series; returns the files and the StudyInstanceUID."""
+    """Write one sagittal T2 series (of a new study, or of ``study_uid``); returns the files and the StudyInstanceUID."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    study_uid, series_uid = generate_uid(), generate_uid()
+    study_uid, series_uid = study_uid or generate_uid(), generate_uid()
     files = []
     for i in range(slices):
         sop_uid = generate_uid()
@@ -46,7 +48,7 @@ def write_mr_series(
         ds.SeriesDescription = "SAG T2"
         ds.Modality = "MR"
         ds.BodyPartExamined = "LSPINE"
-        ds.SeriesNumber = 1
+        ds.SeriesNumber = series_number
         ds.InstanceNumber = i + 1
         ds.ImagePositionPatient = [0.0, 0.0, float(i * 4)]
         ds.ImageOrientationPatient = [0.0, 1.0, 0.0, 0.0, 0.0, -1.0]
@@ -60,7 +62,7 @@ def write_mr_series(
         ds.HighBit = 11
         ds.PixelRepresentation = 0
         ds.PixelData = rng.integers(0, 4096, (size, size), dtype=np.uint16).tobytes()
-        path = folder / f"IM{i:04d}.dcm"
+        path = folder / f"S{series_number}IM{i:04d}.dcm"
         ds.save_as(path, enforce_file_format=True)
         files.append(path)
     return files, study_uid

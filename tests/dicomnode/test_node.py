@@ -347,3 +347,26 @@ def test_a_coordinators_attach_while_orthanc_is_down_changes_nothing(db):
     assert not MriFile.objects.exists()
     case.refresh_from_db()
     assert case.status == Status.AWAITING_MRI
+
+
+def test_a_series_sent_after_the_study_was_attached_is_attached_too_once(db, orthanc, tmp_path):
+    case = CaseFactory(status=Status.AWAITING_MRI)
+    first, study_uid = write_mr_series(tmp_path / "a", patient_name="FINCH^LEO", accession=case.reference, slices=3)
+    orthanc.send(first)
+    poll_until(lambda: ReceivedStudy.objects.filter(state=S.ATTACHED).exists())
+    # The imaging centre sends the axial series a while later: Orthanc marks the study stable again.
+    later, _ = write_mr_series(
+        tmp_path / "b", patient_name="FINCH^LEO", accession=case.reference, slices=2, study_uid=study_uid,
+        series_number=2, seed=1,
+    )  # fmt: skip
+    orthanc.send(later)
+    poll_until(lambda: case.files.count() == 2)
+    orthanc_poll()
+    rs = ReceivedStudy.objects.get()
+    assert (rs.state, rs.more_images, len(rs.attached_instances)) == (S.ATTACHED, False, 5)
+    first_zip, second_zip = (archive_members(f) for f in case.files.order_by("pk"))
+    assert [len(first_zip), len(second_zip)] == [3, 2]
+    assert {m.SeriesNumber for m in second_zip} == {2} and {m.StudyInstanceUID for m in second_zip} == {study_uid}
+    assert case.files.count() == 2
+    assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.STATUS, to_status=Status.MRI_RECEIVED).count() == 1
+    assert CaseEvent.objects.filter(case=case, summary__contains="2 more image(s)").count() == 1
