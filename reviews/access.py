@@ -1,13 +1,10 @@
 """Who may download a patient's documents: the browser that passed the status
-page's date-of-birth check for this very case (intake.views.status records it
-in the session), holding the case's signed link, within an hour."""
-
-import time
+page's date-of-birth check for this very case, holding the case's signed
+link. The check's mark in the session is patientloop.session's (its one owner)."""
 
 from intake.models import ReviewRequest
 from intake.status_links import TokenExpired, TokenInvalid, case_for_token
-
-VERIFIED_FOR_SECONDS = 60 * 60
+from patientloop.session import patient_verified
 
 
 def verified_case(request, token: str) -> ReviewRequest | None:
@@ -16,7 +13,4 @@ def verified_case(request, token: str) -> ReviewRequest | None:
         case = case_for_token(token)
     except (TokenExpired, TokenInvalid):
         return None
-    mark = request.session.get("status_verified") or {}
-    if mark.get("case") != case.pk or time.time() - mark.get("at", 0) > VERIFIED_FOR_SECONDS:
-        return None
-    return case
+    return case if patient_verified(request, case) else None
