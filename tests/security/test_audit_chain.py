@@ -152,3 +152,13 @@ def test_the_head_is_exported_on_a_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["export-audit-head"]
     assert entry["task"] == "clinic.tasks.export_audit_head"
     assert entry["schedule"] == settings.INTAKE_AUDIT_ANCHOR_SECONDS
+    from clinic.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovery
+    assert entry["task"] in app.tasks
+
+
+def test_a_trail_never_exported_is_reported(capsys):
+    _trail(2)
+    call_command("verify_audit_chain")
+    assert "No head hash exported yet" in capsys.readouterr().out
