@@ -5,12 +5,14 @@ log record, email, Celery message, URL or audit summary."""
 
 import logging
 import uuid
+from datetime import timedelta
 
 import pytest
 from celery.signals import before_task_publish
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.models import AuditEntry
 from intake.models import CaseEvent, Notification, ReviewRequest
@@ -102,6 +104,10 @@ def test_marker_never_leaves_the_case(client, seeded_tx, celery_worker, settings
         export = visit("post", reverse("admin:intake_reviewrequest_export"))
         csv_text = b"".join(export.streaming_content).decode()
         assert case.reference in csv_text
+        # Status updates close together are combined and sent after a quiet time (patientloop): now.
+        from patientloop.services.contact import patient_updates_dispatch
+
+        assert patient_updates_dispatch(now=timezone.now() + timedelta(hours=1)) == 1
         wait_for(lambda: not Notification.objects.filter(state="pending").exists())
     finally:
         before_task_publish.disconnect(on_publish)
@@ -110,7 +116,7 @@ def test_marker_never_leaves_the_case(client, seeded_tx, celery_worker, settings
 
     emails = [f"{m.subject}\n{m.body}\n{m.to}" for m in mail.outbox]
     assert {m.to[0] for m in mail.outbox} >= {member.email}
-    assert len(emails) >= 4  # confirmation, staff notice, status updates
+    assert len(emails) >= 3  # confirmation, staff notice, the status updates combined into one
     places = {
         "log records": handler.records,
         "emails": emails,
