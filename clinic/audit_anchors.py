@@ -10,6 +10,11 @@ opened for writing again. ``verify_anchors`` checks every one of them against
 the table, so removing the last entries, or rewriting any entry an anchor
 covers, is found.
 
+What this cannot see: entries written after the newest anchor (at most
+INTAKE_AUDIT_ANCHOR_SECONDS old) and removed before the next one. On several
+machines the local folder is only on beat's machine: production names a bucket
+(INTAKE_AUDIT_S3_BUCKET) with Object Lock, so verify_audit_chain runs anywhere.
+
 An anchor is signed with INTAKE_AUDIT_KEY too, so one planted in the storage by
 someone without the key is refused. PHI-free: ids, hashes, counts, times.
 """
