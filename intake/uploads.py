@@ -327,8 +327,11 @@ def _check_pending_capacity(size: int):
         )
 
 
-def validate_upload(uploaded, *, already_bytes: int = 0, already_files: int = 0) -> str:
-    """Check one uploaded file; return its type. Raises UploadRejected."""
+def validate_upload(uploaded, *, already_bytes: int = 0, already_files: int = 0, draft: bool = True) -> str:
+    """Check one uploaded file; return its type. Raises UploadRejected.
+
+    ``draft``: for a patient's draft (the public form), so the cap on all
+    drafts' files applies; staff attaching to a case are not held by it."""
     max_file = settings.INTAKE_MAX_FILE_BYTES
     max_total = settings.INTAKE_MAX_REQUEST_BYTES
     if already_files >= settings.INTAKE_MAX_FILES:
@@ -345,7 +348,8 @@ def validate_upload(uploaded, *, already_bytes: int = 0, already_files: int = 0)
             f"Together your files would pass the {filesizeformat(max_total)} limit for one request. "
             "Choose “my imaging centre will send it” for the rest."
         )
-    _check_pending_capacity(uploaded.size)
+    if draft:
+        _check_pending_capacity(uploaded.size)
     fh = uploaded.file
     kind = sniff(fh)
     if kind is None:

@@ -34,7 +34,7 @@ def mri_file_add(*, uploaded, draft_key: str = "", case=None) -> MriFile:
     owner = {"case": case} if case is not None else {"draft_key": draft_key, "case__isnull": True}
     existing = MriFile.objects.filter(**owner)
     already = existing.aggregate(n=Sum("size"))["n"] or 0
-    kind = validate_upload(uploaded, already_bytes=already, already_files=existing.count())
+    kind = validate_upload(uploaded, already_bytes=already, already_files=existing.count(), draft=case is None)
     name, size, digest = storage.store_encrypted(uploaded.file)
     try:
         with transaction.atomic():

@@ -65,6 +65,18 @@ def test_all_drafts_together_are_capped(patient, settings):
     assert MriFile.objects.count() == 2
 
 
+def test_staff_attaching_to_a_case_are_not_held_by_the_drafts_cap(patient, settings):
+    from intake.services.files import mri_file_add
+    from tests.factories import CaseFactory
+
+    assert post_file(patient, "a.pdf", corpus.PDF).status_code == 200
+    settings.INTAKE_MAX_PENDING_DRAFT_BYTES = len(corpus.PDF)  # the drafts are full
+    case = CaseFactory()
+    f = mri_file_add(uploaded=SimpleUploadedFile("cd.pdf", corpus.PDF), case=case)
+    assert f.case == case
+    assert post_file(patient, "b.pdf", corpus.PDF).status_code == 400
+
+
 # --- ZIP entries -------------------------------------------------------------------
 def _zip_with(entries):
     """entries: (name, data, unix mode or None)"""
