@@ -318,6 +318,9 @@ LOGGING = {
         # Request logs can carry query strings; keep only warnings and up.
         "django.request": {"level": "WARNING"},
         "django.server": {"level": "WARNING"},
+        # WeasyPrint (result letter PDFs) logs every rendering step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
