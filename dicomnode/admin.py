@@ -17,7 +17,7 @@ from clinic.models import AuditEntry, audit_record
 from intake.services.errors import ServiceError
 
 from .models import ReceivedStudy
-from .services import received_study_attach
+from .services import received_study_attach, received_study_dismiss
 
 S = ReceivedStudy.State
 
@@ -36,6 +36,7 @@ class StateFilter(admin.SimpleListFilter):
             (S.REJECTED, "Refused by the file checks"),
             (S.NEW, "New"),
             (S.ATTACHED, "Attached"),
+            (S.DISMISSED, "Dismissed"),
             ("all", "All"),
         ]
 
@@ -85,7 +86,7 @@ class ReceivedStudyAdmin(admin.ModelAdmin):
     list_per_page = 100
     show_full_result_count = False
     action_form = AttachActionForm
-    actions = ["attach_to_case"]
+    actions = ["attach_to_case", "dismiss"]
 
     def has_add_permission(self, request):
         return False  # studies arrive from Orthanc
@@ -137,3 +138,13 @@ class ReceivedStudyAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Study #{rs.pk}: {exc}", messages.ERROR)
                 continue
             self.message_user(request, f"Study #{rs.pk} attached to {rs.case.reference}.", messages.SUCCESS)
+
+    @admin.action(description="Dismiss: not for any case here", permissions=["match"])
+    def dismiss(self, request, queryset):
+        for rs in queryset.order_by("pk"):
+            try:
+                received_study_dismiss(received_study_id=rs.pk, actor=request.user)
+            except ServiceError as exc:
+                self.message_user(request, f"Study #{rs.pk}: {exc}", messages.ERROR)
+                continue
+            self.message_user(request, f"Study #{rs.pk} dismissed.", messages.SUCCESS)

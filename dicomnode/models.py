@@ -33,6 +33,7 @@ class ReceivedStudy(models.Model):
         UNMATCHED = "unmatched", "Unmatched: waiting for a coordinator"
         FAILED = "failed", "Fetch failed: will be tried again"
         REJECTED = "rejected", "Refused by the file checks"
+        DISMISSED = "dismissed", "Dismissed by a coordinator"
 
     orthanc_id = models.CharField(max_length=44, unique=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.NEW)
@@ -90,10 +91,12 @@ TRANSITIONS: dict[str, set[str]] = {
     S.NEW: {S.ATTACHED, S.UNMATCHED, S.FAILED, S.REJECTED},
     S.FAILED: {S.ATTACHED, S.UNMATCHED, S.FAILED, S.REJECTED},
     # A coordinator attaches an unmatched study by hand (or the checks refuse it).
-    S.UNMATCHED: {S.ATTACHED, S.REJECTED},
+    S.UNMATCHED: {S.ATTACHED, S.REJECTED, S.DISMISSED},
     # More images of an attached study: attached in their own ZIP.
     S.ATTACHED: {S.ATTACHED},
-    S.REJECTED: set(),
+    # Set aside by a coordinator: not for any case here (a wrong clinic, a duplicate).
+    S.REJECTED: {S.DISMISSED},
+    S.DISMISSED: set(),
 }
 # What the poller picks up by itself.
 PENDING = {S.NEW, S.FAILED}

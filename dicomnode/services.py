@@ -239,6 +239,27 @@ def received_study_attach(
     return rs
 
 
+def received_study_dismiss(*, received_study_id: int, actor) -> ReceivedStudy:
+    """A coordinator sets an unmatched (or refused) study aside: not for any
+    case here. It leaves the list; the record stays until retention."""
+    if not (actor.is_superuser or actor.has_perm("dicomnode.match_receivedstudy")):
+        raise ServiceError("You may not dismiss received imaging.")
+    with transaction.atomic():
+        rs = ReceivedStudy.objects.select_for_update().get(pk=received_study_id)
+        if rs.claimed_until is not None and rs.claimed_until > clock.now():
+            raise ServiceError(f"Study #{rs.pk} is being attached right now.")
+        _move(rs, S.DISMISSED)
+        rs.save()
+        audit_record(
+            action=AuditEntry.Action.CHANGE,
+            summary=f"DICOM study #{rs.pk} dismissed (matched to no case)",
+            actor=actor,
+            object_type="received_study",
+            object_ref=str(rs.pk),
+        )
+    return rs
+
+
 # --- Steps (each a short transaction under the study's row lock) ----------------------------
 def _claim(rs_id: int, *, now: datetime, states: set[str], due_only: bool) -> str | None:
     with transaction.atomic():
@@ -460,7 +481,7 @@ def received_studies_purge(*, now: datetime | None = None) -> dict:
         state=S.ATTACHED, case__isnull=True
     ).update(**HEADER_BLANK)
     cutoff = now - timedelta(days=settings.INTAKE_RETENTION_DAYS)
-    expired = ReceivedStudy.objects.filter(state__in=[S.UNMATCHED, S.REJECTED], received_at__lt=cutoff)
+    expired = ReceivedStudy.objects.filter(state__in=[S.UNMATCHED, S.REJECTED, S.DISMISSED], received_at__lt=cutoff)
     ids = list(expired.values_list("pk", flat=True)[:1000])
     deleted = ReceivedStudy.objects.filter(pk__in=ids).delete()[0] if ids else 0
     if blanked or deleted:
