@@ -20,7 +20,7 @@ def send_text(self, text_id: int, delivered: bool = False):
 
 @shared_task(acks_late=True)
 def dispatch_patient_updates():
-    """Send the patient updates whose quiet time has passed (beat, every 20 s)."""
-    from .services.contact import patient_updates_dispatch
+    """Send the patient updates whose quiet time has passed, and sweep texts (beat, every 20 s)."""
+    from .services.contact import patientloop_sweep
 
-    return patient_updates_dispatch()
+    return patientloop_sweep()

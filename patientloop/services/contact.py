@@ -23,7 +23,8 @@ from django.utils import translation
 from clinic.models import AuditEntry, audit_record
 from intake import clock
 from intake.models import CaseEvent, Notification, ReviewRequest
-from intake.services.dispatch import celery_queue_for, enqueue_on_commit
+from intake.services.alerts import system_alert_raise
+from intake.services.dispatch import celery_queue_for, enqueue_now, enqueue_on_commit
 from intake.services.notifications import notification_request
 
 from ..channels import CALL, EMAIL, TEXT, patient_channels
@@ -199,6 +200,39 @@ def _text_mark_sent(text_id: int, provider_id: str) -> None:
     TextMessage.objects.filter(pk=text_id).exclude(state=TextMessage.State.SENT).update(
         state=TextMessage.State.SENT, sent_at=clock.now(), provider_id=provider_id or ""
     )
+
+
+# A text claimed this long ago and never marked sent: its sender died mid-way.
+STUCK_SENDING_AFTER = timedelta(minutes=10)
+
+
+def patientloop_sweep(*, now=None) -> int:
+    """The beat's one call (every 20 s): send the held updates that are due,
+    enqueue texts the broker never took (down at commit time), and report
+    texts whose send is unconfirmed, never resending them (at most once), as
+    intake.services.dispatch does for emails. Returns the updates sent."""
+    from ..tasks import send_text
+
+    now = now or clock.now()
+    sent = patient_updates_dispatch(now=now)
+    stale = TextMessage.objects.filter(state=TextMessage.State.PENDING, created_at__lt=now - timedelta(seconds=30))
+    for text_id in stale.values_list("pk", flat=True)[:500]:
+        enqueue_now(send_text, text_id)
+    stuck = TextMessage.objects.filter(state=TextMessage.State.SENDING, claimed_at__lt=now - STUCK_SENDING_AFTER)
+    ids = list(stuck.values_list("pk", flat=True)[:500])
+    if ids:
+        TextMessage.objects.filter(pk__in=ids, state=TextMessage.State.SENDING).update(state=TextMessage.State.FAILED)
+        system_alert_raise(
+            key=f"texts-unconfirmed:{now:%Y%m%d}",
+            subject="Some text messages may not have been sent",
+            body=(
+                f"{len(ids)} text message(s) were handed to a sender that stopped before confirming the send. "
+                "They may or may not have reached the patient, so they are not sent again automatically. In "
+                "the admin's case timeline, check those patients and contact them another way if needed."
+            ),
+        )
+        log.error("%s text(s) with an unconfirmed send marked failed", len(ids))
+    return sent
 
 
 # --- Call tasks ------------------------------------------------------------------------

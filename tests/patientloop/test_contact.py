@@ -241,3 +241,18 @@ def test_a_lost_mark_after_the_text_went_out_never_sends_it_again(pending_text, 
     assert text_send(text_id=pending_text.pk, delivered=True) is False  # the task's retry writes the mark
     pending_text.refresh_from_db()
     assert pending_text.state == "sent" and len(sms_files(settings)) == 1
+
+
+def test_an_unconfirmed_text_is_reported_once_and_never_resent(pending_text, settings):
+    from intake.models import SystemAlert
+    from patientloop.services.contact import patientloop_sweep
+
+    TextMessage.objects.filter(pk=pending_text.pk).update(
+        state="sending", claimed_at=clock.now() - timedelta(minutes=11)
+    )
+    patientloop_sweep()
+    patientloop_sweep()
+    pending_text.refresh_from_db()
+    assert pending_text.state == "failed"
+    assert SystemAlert.objects.filter(key__startswith="texts-unconfirmed:").count() == 1
+    assert text_send(text_id=pending_text.pk) is False and not sms_files(settings)
