@@ -98,3 +98,19 @@ def test_the_reminder_goes_once_for_a_consult_tomorrow(staff):
     reminders = Notification.objects.filter(dedupe_key__contains="consult-reminder")
     assert list(reminders.values_list("case_id", "recipient", "duplicate_requests")) == [(case.pk, case.email, 1)]
     assert str(consult.pk) in reminders.get().dedupe_key
+
+
+def test_the_beat_task_run_twice_reminds_once_and_skips_a_withdrawn_case(staff):
+    from intake.services.lifecycle import case_transition
+    from reviews.tasks import send_consult_reminders
+
+    case = make_case(staff.queue_a, status=Status.CANDIDATE)
+    _book(staff, case)
+    gone = make_case(staff.queue_a, status=Status.CANDIDATE)
+    _book(staff, gone, starts_at=_tomorrow_at(11))
+    case_transition(case_id=gone.pk, to_status=Status.WITHDRAWN, actor=staff.coord_a)
+
+    assert send_consult_reminders.apply().get() == 1
+    assert send_consult_reminders.apply().get() == 1
+    reminders = Notification.objects.filter(dedupe_key__contains="consult-reminder")
+    assert list(reminders.values_list("case_id", flat=True)) == [case.pk]
