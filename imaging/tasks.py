@@ -9,10 +9,14 @@ from intake.storage import StorageUnavailable
 def index_mri_file(self, mri_file_id: int):
     from intake.tasks import backoff
 
+    from .cache import pixels
     from .services import imaging_index_file
 
     try:
         done = imaging_index_file(mri_file_id=mri_file_id)
     except StorageUnavailable as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from None
+    finally:
+        # A worker shows no images: the decrypted file is not kept in its memory.
+        pixels.clear()
     return done.state if done else None

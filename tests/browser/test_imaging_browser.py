@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from intake.models import QueueMembership
 from intake.services.files import mri_file_add
-from tests.browser.conftest import open_page
+from tests.browser.conftest import axe_violations, open_page
 from tests.browser.test_admin_browser import sign_in
 from tests.factories import CaseFactory, UserFactory
 from tests.imaging import dicomgen as g
@@ -78,6 +78,7 @@ def test_open_series_scroll_to_last_slice_and_change_window(browser, live_server
 
         # The image fits beside the case summary at 1280 px: no horizontal scrolling.
         assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        assert axe_violations(page) == []
         assert page.evaluate("() => window.__csp") == []
         assert page.watch.csp_violations == []
         assert page.watch.foreign_requests == []

@@ -166,3 +166,12 @@ def test_png_writer_is_lossless():
     body = render.png(a)
     assert body.startswith(b"\x89PNG\r\n\x1a\n")
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(body))), a)
+
+
+def test_the_index_task_keeps_no_decrypted_file_in_the_worker(imaging_setup):
+    from imaging.cache import pixels
+
+    case, *_ = imaging_setup
+    f = attach(case, g.zip_of(g.series_bytes(3)), "s.zip")
+    assert index_mri_file.apply(args=[f.pk]).get() == "done"
+    assert pixels.current_bytes == 0
