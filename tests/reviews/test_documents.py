@@ -169,6 +169,7 @@ def test_the_consult_is_on_the_status_page_with_its_ics(client, staff, in_review
     )
     page = _verify(client, in_review).content.decode()
     assert 'data-testid="consult"' in page and "https://video.example/r/xyz" in page
+    assert "Your consultation is booked." in page and "We will contact you to book" not in page
     ics = client.get(_url("consult_ics", in_review))
     assert ics.status_code == 200 and ics["Content-Type"].startswith("text/calendar")
     assert "no-store" in ics["Cache-Control"].split(", ")
