@@ -377,3 +377,19 @@ def test_manual_and_automatic_assignment_both_write_the_event_and_the_audit_entr
     assert len(audit) == 2
     assert f"Assigned to {first.username}" in audit[0] and audit[0].startswith("Moved from queue")
     assert audit[1] == f"Assigned to {case.assigned_to.username}"
+
+
+def test_each_status_change_tells_the_patient_under_its_own_event(seeded):
+    # The events are written in one bulk INSERT: each still has its id for the
+    # patient's notice, so a case that waits twice is told twice.
+    from unittest import mock
+
+    from intake.services import lifecycle
+
+    case = CaseFactory(queue=seeded["general"], status="triage")
+    with mock.patch.object(lifecycle, "notify_patient") as notify:
+        for status in ("awaiting_mri", "mri_received", "awaiting_mri"):
+            lifecycle.case_transition(case_id=case.pk, to_status=status)
+    events = CaseEvent.objects.filter(case=case, kind="status").order_by("id")
+    assert [c.args[2] for c in notify.call_args_list] == [f"{e.to_status}:{e.pk}" for e in events]
+    assert len({c.args[2] for c in notify.call_args_list}) == 3
