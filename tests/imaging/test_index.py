@@ -175,3 +175,32 @@ def test_the_index_task_keeps_no_decrypted_file_in_the_worker(imaging_setup):
     f = attach(case, g.zip_of(g.series_bytes(3)), "s.zip")
     assert index_mri_file.apply(args=[f.pk]).get() == "done"
     assert pixels.current_bytes == 0
+
+
+def test_a_deflated_zip_member_is_read_from_its_chunks(imaging_setup, monkeypatch):
+    import io
+    import zipfile
+
+    from imaging.cache import pixels
+    from intake import storage
+
+    case, *_ = imaging_setup
+    rng = np.random.default_rng(5)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        study, series = "1.2.3.9", "1.2.3.9.1"
+        for i in range(20):
+            noisy = (g.phantom(256, 256, i, 20) + rng.integers(0, 400, (256, 256), dtype=np.uint16)).astype(np.uint16)
+            ds = g.mr_dataset(study_uid=study, series_uid=series, index=i, count=20, pixels=noisy)
+            zf.writestr(f"IM{i}", g.to_bytes(ds))
+    f = attach(case, buf.getvalue(), "deflated.zip")
+    index(f)
+    instances = list(ImagingSeries.objects.get().instances.order_by("index"))
+    assert all(i.deflated and i.chunk_first is not None for i in instances)
+    # Past the first 1 MiB chunk, and one member across a chunk boundary.
+    assert max(i.chunk_first for i in instances) >= 1 and max(i.chunk_count for i in instances) == 2
+    expected = [services.slice_pixels(i) for i in instances]
+    pixels.clear()
+    monkeypatch.setattr(storage, "iter_decrypted", lambda *a, **k: (_ for _ in ()).throw(AssertionError("whole read")))
+    for inst, want in zip(instances, expected, strict=True):
+        assert np.array_equal(services.slice_pixels(inst), want)
