@@ -114,3 +114,22 @@ def test_the_beat_task_run_twice_reminds_once_and_skips_a_withdrawn_case(staff):
     assert send_consult_reminders.apply().get() == 1
     reminders = Notification.objects.filter(dedupe_key__contains="consult-reminder")
     assert list(reminders.values_list("case_id", flat=True)) == [case.pk]
+
+
+def test_the_reminder_email_carries_no_health_data(staff, mailoutbox):
+    from intake.services.notifications import notification_send
+    from reviews.services import review_save
+
+    from .conftest import review_data
+
+    case = make_case(staff.queue_a, status=Status.IN_REVIEW)
+    review_save(case=case, author=staff.clinician, data=review_data(), expected_version=0)
+    _book(staff, case)
+    consult_reminders_send()
+    reminder = Notification.objects.get(dedupe_key__contains="consult-reminder")
+    assert notification_send(notification_id=reminder.pk) is True
+    (mail,) = mailoutbox
+    text = mail.subject + mail.body
+    assert case.reference in text and "/mri-review/status/" in text
+    for private in ("Wear and tear", "nerve", "candidate", "L4", "Room 4", case.last_name):
+        assert private not in text
