@@ -256,3 +256,15 @@ def test_an_unconfirmed_text_is_reported_once_and_never_resent(pending_text, set
     assert pending_text.state == "failed"
     assert SystemAlert.objects.filter(key__startswith="texts-unconfirmed:").count() == 1
     assert text_send(text_id=pending_text.pk) is False and not sms_files(settings)
+
+
+def test_the_tasks_run_twice_send_once(pending_text, settings):
+    import json as _json
+
+    from patientloop.tasks import dispatch_patient_updates, send_text
+
+    args = _json.loads(_json.dumps([pending_text.pk]))  # ids only: they survive a JSON round trip
+    send_text.apply(args=args)
+    send_text.apply(args=args)
+    assert len(sms_files(settings)) == 1
+    assert dispatch_patient_updates.apply().get() == 0  # nothing more held
