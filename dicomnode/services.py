@@ -3,9 +3,10 @@ to an open case, fetch it and attach it as an MRI file, once.
 
 Exactly once, with any number of pollers and Orthanc restarting at any time:
 
-- The feed is read under a lock on the one ``ChangeCursor`` row, and each
-  study becomes one ``ReceivedStudy`` row (its Orthanc id is unique), so a
-  change read twice (two pollers, Orthanc's index rebuilt) is recorded once.
+- A page of the feed is recorded under a lock on the one ``ChangeCursor``
+  row, and only if no other poller moved the cursor since the page was read;
+  each study becomes one ``ReceivedStudy`` row (its Orthanc id is unique), so
+  a change read twice (Orthanc's index rebuilt) is still recorded once.
 - A worker claims a study (a token and a lease, in a short transaction), then
   downloads it with no transaction open: a slow Orthanc never holds a lock.
 - The attach is one transaction under the study's row lock that first checks
@@ -117,11 +118,15 @@ def received_studies_record(*, client: OrthancClient) -> int:
     ChangeCursor.objects.get_or_create(pk=1)
     recorded = 0
     for _ in range(FEED_MAX_PAGES):
-        # The cursor's lock is held across one page's HTTP call on purpose: a
-        # second poller waits and then reads on from where this one stopped.
+        # The page is read with no lock held (a hung Orthanc must not hold
+        # the database; on SQLite a transaction blocks every writer), then
+        # recorded under the cursor's lock if the cursor is still where it was.
+        since = ChangeCursor.objects.values_list("last_seq", flat=True).get(pk=1)
+        changes, last, done = client.changes(since=since, limit=FEED_PAGE)
         with transaction.atomic():
             cursor = ChangeCursor.objects.select_for_update().get(pk=1)
-            changes, last, done = client.changes(since=cursor.last_seq, limit=FEED_PAGE)
+            if cursor.last_seq != since:
+                continue  # another poller recorded this page meanwhile: read on from where it stopped
             if last < cursor.last_seq:
                 # Orthanc's index was replaced (a new storage folder): its feed
                 # starts again at 1. Read it all again; the unique study id
