@@ -98,10 +98,45 @@
       slider.value = String(state.index + 1);
     }
 
+    // Slices already drawn or fetched ahead, in this page's memory only (the
+    // responses are no-store): scrolling back and forth costs no request.
+    var bitmaps = new Map();
+    var MAX_BITMAPS = 64;
+    var direction = 1;
+
+    function remember(key, bitmap) {
+      if (bitmaps.has(key)) { bitmaps.delete(key); }
+      bitmaps.set(key, bitmap);
+      while (bitmaps.size > MAX_BITMAPS) {
+        var oldest = bitmaps.keys().next().value;
+        var old = bitmaps.get(oldest);
+        bitmaps.delete(oldest);
+        if (old !== state.bitmap && old.close) { old.close(); }
+      }
+    }
+
+    function show(key, bitmap) {
+      state.bitmap = bitmap;
+      state.loadedKey = key;
+      viewport.dataset.loaded = key;
+      showError("");
+      draw();
+    }
+
+    function keyFor(index) {
+      var saved = state.index;
+      state.index = index;
+      var key = wantedKey();
+      var url = sliceUrl();
+      state.index = saved;
+      return { key: key, url: url };
+    }
+
     function schedule() {
       if (!state.manifest || state.inflight) { return; }
       var key = wantedKey();
-      if (key === state.loadedKey) { return; }
+      if (key === state.loadedKey) { prefetch(); return; }
+      if (bitmaps.has(key)) { show(key, bitmaps.get(key)); prefetch(); return; }
       state.inflight = true;
       var seriesAtStart = state.manifest.series;
       fetch(sliceUrl(), { credentials: "same-origin" }).then(function (response) {
@@ -115,12 +150,8 @@
       }).then(function (bitmap) {
         state.inflight = false;
         if (!state.manifest || state.manifest.series !== seriesAtStart) { schedule(); return; }
-        if (state.bitmap && state.bitmap.close) { state.bitmap.close(); }
-        state.bitmap = bitmap;
-        state.loadedKey = key;
-        viewport.dataset.loaded = key;
-        showError("");
-        draw();
+        remember(key, bitmap);
+        show(key, bitmap);
         schedule();
       }).catch(function (err) {
         state.inflight = false;
@@ -129,11 +160,37 @@
       });
     }
 
+    // While idle, fetch the next two slices in the direction of travel.
+    function prefetch() {
+      var m = state.manifest;
+      if (!m || state.inflight) { return; }
+      for (var step = 1; step <= 2; step++) {
+        var index = state.index + direction * step;
+        if (index < 0 || index >= m.slices.length) { return; }
+        var next = keyFor(index);
+        if (bitmaps.has(next.key)) { continue; }
+        state.inflight = true;
+        var seriesAtStart = m.series;
+        fetch(next.url, { credentials: "same-origin" }).then(function (response) {
+          if (!response.ok) { throw new Error("prefetch"); }
+          return response.blob();
+        }).then(function (blob) {
+          return createImageBitmap(blob);
+        }).then(function (bitmap) {
+          state.inflight = false;
+          if (state.manifest && state.manifest.series === seriesAtStart) { remember(next.key, bitmap); }
+          schedule();
+        }).catch(function () { state.inflight = false; });
+        return;
+      }
+    }
+
     function go(index) {
       var m = state.manifest;
       if (!m) { return; }
       var n = Math.max(0, Math.min(m.slices.length - 1, index));
       if (n === state.index && state.loadedKey) { return; }
+      direction = n < state.index ? -1 : 1;
       state.index = n;
       updateStatus();
       schedule();
@@ -187,6 +244,8 @@
           return body;
         });
       }).then(function (m) {
+        bitmaps.forEach(function (b) { if (b.close) { b.close(); } });
+        bitmaps.clear();
         state.manifest = m;
         state.index = 0;
         state.loadedKey = "";
