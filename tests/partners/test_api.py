@@ -206,3 +206,15 @@ def test_every_call_is_audited_without_health_data(client, seeded, key_a, referr
     text = " ".join(e.summary for e in entries)
     for answer in ("Jordan", "Reyes", "1971", "jordan.reyes", "herniated", "Lakeside"):
         assert answer not in text
+
+
+def test_the_rate_limit_fails_open_when_the_cache_is_down(client, seeded, settings, key_a, monkeypatch):
+    from django.core.cache import cache
+
+    settings.INTAKE_API_RATE_LIMIT = "1/min"
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache unreachable")
+
+    monkeypatch.setattr(cache, "get", down)
+    assert [client.get(URL, **auth(key_a)).status_code for _ in range(3)] == [200, 200, 200]
