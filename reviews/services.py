@@ -20,7 +20,9 @@ from intake.services.errors import CaseConflict, ServiceError
 from intake.services.lifecycle import case_transition
 from intake.services.notifications import notify_patient
 from intake.transitions import Status, can_transition
+from patientloop.models import PatientRequest
 from patientloop.services.contact import patient_message
+from patientloop.services.requests import patient_request_open
 
 from .choices import LEVEL_ORDER, Decision
 from .models import Consult, LevelFinding, Review, ReviewVersion
@@ -28,12 +30,18 @@ from .models import Consult, LevelFinding, Review, ReviewVersion
 # Each decision: the case status it moves to and the reason category the
 # lifecycle requires. "New imaging needed" is a request for more information
 # (the only decision the table allows for it), with the imaging reason; the
-# coordinator then moves the case on to "awaiting MRI".
+# patient is asked for the images on the status page (PATIENT_ASKED below).
 DECISION_MOVES = {
     Decision.CANDIDATE: (Status.CANDIDATE, DecisionReason.SURGICAL_CANDIDATE),
     Decision.NOT_CANDIDATE: (Status.NOT_CANDIDATE, DecisionReason.CONSERVATIVE),
     Decision.NEEDS_MORE_INFO: (Status.NEEDS_MORE_INFO, DecisionReason.NEEDS_INFO),
     Decision.NEW_IMAGING: (Status.NEEDS_MORE_INFO, DecisionReason.IMAGING_INSUFFICIENT),
+}
+
+# Decisions that ask the patient for something, and what they are asked for.
+PATIENT_ASKED = {
+    Decision.NEEDS_MORE_INFO: PatientRequest.Kind.INFORMATION,
+    Decision.NEW_IMAGING: PatientRequest.Kind.IMAGES,
 }
 
 FINDING_FIELDS = (
@@ -150,6 +158,13 @@ def _move_case(case: ReviewRequest, version: ReviewVersion, author) -> None:
     # The lifecycle raises IllegalTransition (rolling the version back) for a
     # move the table does not allow, e.g. "not a candidate" after "candidate".
     case_transition(case_id=case.pk, to_status=to_status, actor=author, reason_category=reason, note=note)
+    if version.decision in PATIENT_ASKED:
+        # The patient answers (or sends the images) on the status page:
+        # patientloop's request, which for images also moves the case on to
+        # "awaiting MRI" so the SLA waits for them.
+        patient_request_open(
+            case_id=case.pk, kind=PATIENT_ASKED[version.decision], questions=version.decision_detail, actor=author
+        )
 
 
 # --- The consult ------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from intake.models import CaseEvent, Notification
 from intake.services.errors import CaseConflict, IllegalTransition, ServiceError
 from intake.transitions import Status
-from patientloop.models import PendingUpdate
+from patientloop.models import PatientRequest, PendingUpdate
 from reviews.models import LevelFinding, Review, ReviewVersion
 from reviews.selectors import review_current, review_history
 from reviews.services import review_save
@@ -80,17 +80,26 @@ def test_a_stale_form_is_refused(staff, in_review):
 
 
 @pytest.mark.parametrize(
-    ("decision", "status", "reason"),
+    ("decision", "status", "reason", "asked"),
     [
-        ("not_candidate", Status.NOT_CANDIDATE, "conservative_care"),
-        ("needs_more_info", Status.NEEDS_MORE_INFO, "needs_information"),
-        ("new_imaging", Status.NEEDS_MORE_INFO, "imaging_insufficient"),
+        ("not_candidate", Status.NOT_CANDIDATE, "conservative_care", None),
+        ("needs_more_info", Status.NEEDS_MORE_INFO, "needs_information", "information"),
+        # The decision is "needs more information" (imaging reason); the patient is
+        # then asked for the images, which moves the case on to "awaiting MRI".
+        ("new_imaging", Status.AWAITING_MRI, "imaging_insufficient", "images"),
     ],
 )
-def test_each_decision_moves_the_case_with_its_reason(staff, in_review, decision, status, reason):
+def test_each_decision_moves_the_case_with_its_reason(staff, in_review, decision, status, reason, asked):
     review_save(case=in_review, author=staff.clinician, data=review_data(decision), expected_version=0)
     in_review.refresh_from_db()
     assert (in_review.status, in_review.decision_reason) == (status, reason)
+    decided = in_review.events.get(to_status__in=[Status.NOT_CANDIDATE, Status.NEEDS_MORE_INFO])
+    assert decided.reason_category == reason and decided.actor == staff.clinician
+    requests = list(PatientRequest.objects.filter(case=in_review).values_list("kind", "questions", "state"))
+    if asked is None:
+        assert requests == []
+    else:
+        assert requests == [(asked, review_data(decision)["decision_detail"], "open")]
 
 
 def test_a_decision_the_table_does_not_allow_rolls_the_version_back(staff, in_review):
