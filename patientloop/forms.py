@@ -20,7 +20,10 @@ class AnswerForm(forms.Form):
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("Only our clinical team reads it. You can also upload files above before you send."),
+        help_text=_(
+            "Only our clinical team reads it. If you have files for us, upload them under "
+            "\u201cSend us files\u201d below first, then send your answer."
+        ),
     )
 
     def __init__(self, *args, prefix_id: int | None = None, **kwargs):

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext as _
 
 from intake.selectors import has_images
-from intake.transitions import Status, can_transition
+from intake.transitions import OPEN, Status, can_transition
 
 from .models import PatientRequest
 
@@ -29,4 +29,5 @@ def status_loop(case) -> dict:
         "waiting_for": waiting_for,
         "can_upload": bool(open_requests) or case.status == Status.AWAITING_MRI,
         "can_withdraw": can_transition(case.status, Status.WITHDRAWN),
+        "is_open": case.status in OPEN,
     }
