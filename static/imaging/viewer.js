@@ -119,6 +119,7 @@
       state.bitmap = bitmap;
       state.loadedKey = key;
       viewport.dataset.loaded = key;
+      viewport.dataset.drawnAt = String(Math.round(performance.now()));
       showError("");
       draw();
     }
