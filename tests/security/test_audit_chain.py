@@ -148,6 +148,19 @@ def test_anchors_are_never_overwritten():
     assert first != second and verify_anchors().checked == 2
 
 
+def test_a_growing_trail_agrees_with_every_earlier_head():
+    _trail(3)
+    audit_head_export()
+    _trail(4)
+    audit_head_export()
+    report = verify_anchors()
+    assert report.ok and report.checked == 2
+    # Removing an entry the first head covers is caught (by the chain and the heads).
+    first = AuditEntry.objects.order_by("id").first()
+    _sql("DELETE FROM clinic_auditentry WHERE id = %s", [first.pk])
+    assert not verify_anchors().ok
+
+
 def test_the_head_is_exported_on_a_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["export-audit-head"]
     assert entry["task"] == "clinic.tasks.export_audit_head"
