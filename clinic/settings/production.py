@@ -33,6 +33,9 @@ def _problems() -> list[str]:
     key = os.environ.get("DJANGO_SECRET_KEY", "")
     if key and len(key) < 50:
         problems.append("DJANGO_SECRET_KEY is too short: use a random value of 50 characters or more.")
+    audit_key = os.environ.get("INTAKE_AUDIT_KEY", "")
+    if audit_key and len(audit_key) < 32:
+        problems.append("INTAKE_AUDIT_KEY is too short: use a random value of 32 characters or more.")
     site = os.environ.get("INTAKE_SITE_URL", "")
     if site and not site.startswith("https://"):
         problems.append(f"INTAKE_SITE_URL must start with https:// (emails carry private status links): {site!r}.")

@@ -175,3 +175,17 @@ def test_a_trail_never_exported_is_reported(capsys):
     _trail(2)
     call_command("verify_audit_chain")
     assert "No head hash exported yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [(None, "INTAKE_AUDIT_KEY is not set"), ("short-key", "INTAKE_AUDIT_KEY is too short")],
+)
+def test_production_requires_a_real_audit_key(value, message):
+    from tests.clinic.test_security import run_manage
+
+    if value is None:
+        result = run_manage("check", drop=("INTAKE_AUDIT_KEY",))
+    else:
+        result = run_manage("check", env_overrides={"INTAKE_AUDIT_KEY": value})
+    assert result.returncode != 0 and message in result.stderr
