@@ -6,6 +6,7 @@ which checks this table, writes an event and an audit entry.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Status(models.TextChoices):
@@ -75,25 +76,28 @@ PATIENT_NOTIFIED = {
 # Cases that count as "still with the clinic" for retention and duplicates.
 RETENTION_ENDED = {S.CLOSED, S.NO_RESPONSE, S.WITHDRAWN, S.DUPLICATE, S.NOT_CANDIDATE}
 
-# What the patient reads on the status page, in plain words.
+# What the patient reads on the status page, in plain words (translated when shown).
 PATIENT_STAGE = {
-    S.SUBMITTED: ("We have your request", "A member of our team will look at it and contact you."),
-    S.TRIAGE: ("A coordinator is looking at your request", "We will contact you the way you asked."),
+    S.SUBMITTED: (_("We have your request"), _("A member of our team will look at it and contact you.")),
+    S.TRIAGE: (_("A coordinator is looking at your request"), _("We will contact you the way you asked.")),
     S.AWAITING_MRI: (
-        "We are waiting for your MRI",
-        "If your imaging centre is sending it, nothing is needed from you. Otherwise please call us.",
+        _("We are waiting for your MRI"),
+        _("If your imaging centre is sending it, nothing is needed from you. Otherwise please call us."),
     ),
-    S.MRI_RECEIVED: ("We have your MRI", "It is queued for review by our spine team."),
-    S.IN_REVIEW: ("Our spine team is reviewing your MRI", "We will contact you with the result."),
-    S.CANDIDATE: ("Your review is complete", "We will call you to talk through the next steps."),
-    S.NOT_CANDIDATE: ("Your review is complete", "We will contact you to explain the result and your options."),
-    S.NEEDS_MORE_INFO: ("We need a little more information", "We will contact you, or please call us."),
-    S.CONSULT_SCHEDULED: ("Your consultation is booked", "We will remind you before the day."),
-    S.CLOSED: ("This request is closed", "If you still need help, you are welcome to send a new request."),
-    S.WITHDRAWN: ("This request was withdrawn", "You are welcome to send a new request at any time."),
-    S.NO_RESPONSE: ("We could not reach you", "Please call us and mention your reference."),
-    S.DUPLICATE: ("We joined this to your other request", "We will answer both together."),
-    S.URGENT_ADVISED: ("We advised you to get urgent care", "Please follow that advice; call us if you are unsure."),
+    S.MRI_RECEIVED: (_("We have your MRI"), _("It is queued for review by our spine team.")),
+    S.IN_REVIEW: (_("Our spine team is reviewing your MRI"), _("We will contact you with the result.")),
+    S.CANDIDATE: (_("Your review is complete"), _("We will call you to talk through the next steps.")),
+    S.NOT_CANDIDATE: (_("Your review is complete"), _("We will contact you to explain the result and your options.")),
+    S.NEEDS_MORE_INFO: (_("We need a little more information"), _("We will contact you, or please call us.")),
+    S.CONSULT_SCHEDULED: (_("Your consultation is booked"), _("We will remind you before the day.")),
+    S.CLOSED: (_("This request is closed"), _("If you still need help, you are welcome to send a new request.")),
+    S.WITHDRAWN: (_("This request was withdrawn"), _("You are welcome to send a new request at any time.")),
+    S.NO_RESPONSE: (_("We could not reach you"), _("Please call us and mention your reference.")),
+    S.DUPLICATE: (_("We joined this to your other request"), _("We will answer both together.")),
+    S.URGENT_ADVISED: (
+        _("We advised you to get urgent care"),
+        _("Please follow that advice; call us if you are unsure."),
+    ),
 }
 
 
