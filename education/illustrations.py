@@ -34,8 +34,18 @@ DESCRIPTIONS = {
 }  # fmt: skip
 
 
+def has_drawing(slug: str) -> bool:
+    return slug in DESCRIPTIONS and (DRAWINGS_DIR / f"{slug}.svg").is_file()
+
+
 def drawing_url(slug: str) -> str | None:
     """The static URL of the drawing made for ``slug``, if there is one."""
-    if slug in DESCRIPTIONS and (DRAWINGS_DIR / f"{slug}.svg").is_file():
-        return static(f"education/stretches/{slug}.svg")
-    return None
+    if not has_drawing(slug):
+        return None
+    path = f"education/stretches/{slug}.svg"
+    try:
+        return static(path)
+    except ValueError:
+        # Manifest storage before collectstatic (seed_demo runs first on a new
+        # deployment): the plain name still serves through the finders.
+        return settings.STATIC_URL + path

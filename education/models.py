@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 
 from .choices import HOLD_MAX_SECONDS, HOLD_MIN_SECONDS, SpineRegion
+from .illustrations import has_drawing
 from .validators import validate_illustration
 
 
@@ -133,7 +134,7 @@ class Stretch(Content):
 
     def clean(self):
         super().clean()
-        if self.picture_url and not self.illustration_alt:
+        if (self.illustration or has_drawing(self.slug)) and not self.illustration_alt:
             raise ValidationError({"illustration_alt": "Describe the picture for people who use a screen reader."})
         if self.pk is not None:
             self._check_routines_keep_spine_order()

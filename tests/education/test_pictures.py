@@ -129,3 +129,20 @@ def client_form(client, url):
         else:
             data[name] = getattr(value, "pk", value)
     return data
+
+
+def test_seeding_works_before_collectstatic_under_production_storage(settings, tmp_path):
+    """A new deployment runs seed_demo before collectstatic: the manifest is
+    empty then, and the seed must not need it (found by the load run)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = tmp_path / "static-empty"
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    with pytest.raises(ValueError, match="Missing staticfiles manifest"):
+        staticfiles_storage.url("education/stretches/chin-tuck.svg")  # what broke the seed
+    seed.seed_content()
+    stretch = Stretch.objects.get(slug="chin-tuck")
+    assert stretch.picture_url == "/static/education/stretches/chin-tuck.svg"
