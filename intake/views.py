@@ -413,7 +413,9 @@ def status(request, token: str):
             patient_verify(request, case)
             return _status_page(request, case, token)
         record_failure(attempts_key)
-        form.add_error("date_of_birth", "That date of birth does not match our records. Please check it and try again.")
+        form.add_error(
+            "date_of_birth", _("That date of birth does not match our records. Please check it and try again.")
+        )
     return render(request, "intake/status_check.html", {"form": form})
 
 
