@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .. import clock
 from ..models import Notification, ReviewRequest
@@ -99,8 +100,8 @@ def _context(n: Notification) -> dict:
 
 
 SUBJECTS = {
-    Kind.PATIENT_CONFIRMATION: "We received your request {reference}",
-    Kind.PATIENT_STATUS: "An update on your request {reference}",
+    Kind.PATIENT_CONFIRMATION: _("We received your request {reference}"),
+    Kind.PATIENT_STATUS: _("An update on your request {reference}"),
     Kind.STAFF_NEW_CASE: "New case {reference} in your queue",
     Kind.STAFF_URGENT: "URGENT: call back {reference} now",
     Kind.SUPERVISOR_UNASSIGNED: "Case {reference} is waiting: no one to assign",
