@@ -141,3 +141,27 @@ def test_no_health_data_in_logs(client, seeded, caplog):
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert marker not in logged and full not in logged
     assert marker not in ok["Location"]
+
+
+@pytest.mark.django_db
+def test_the_command_line_makes_a_working_key_and_endpoint(client, seeded):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "partner_key",
+        "Clinic EHR",
+        "--kind",
+        "ehr",
+        "--scopes",
+        "cases:export",
+        "--webhook-url",
+        "https://ehr.example/h",
+        stdout=out,
+    )
+    full = next(line for line in out.getvalue().splitlines() if line.startswith("ck_"))
+    assert client.get("/api/v1/referrals/", **auth(full)).status_code == 403  # export scope only
+    assert client.get("/api/v1/cases/MR-ZZZZZZ/fhir", **auth(full)).status_code == 404
+    assert ApiKey.objects.get().partner.kind == "ehr" and "whsec_" in out.getvalue()
