@@ -174,6 +174,74 @@ def scroll(client: Client, base: str, n: int, reverse: bool = False) -> list[flo
     return [client.get(f"{base}/{i}.png")[2] for i in order]
 
 
+BROWSER_TTFI = """() => new Promise(resolve => {
+  const v = document.getElementById('imaging-viewport');
+  const done = () => (v.dataset.loaded || '').startsWith('0|');
+  const t0 = performance.timing.domContentLoadedEventEnd - performance.timing.navigationStart;
+  const check = () => done() ? resolve([t0, Number(v.dataset.drawnAt)]) : requestAnimationFrame(check);
+  check();
+})"""
+
+BROWSER_STEP = """async (n) => {
+  const v = document.getElementById('imaging-viewport');
+  const times = [];
+  for (let i = 1; i < n; i++) {
+    const t = performance.now();
+    v.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowDown', bubbles: true}));
+    await new Promise(resolve => {
+      const check = () => (v.dataset.loaded || '').startsWith(i + '|') ? resolve() : requestAnimationFrame(check);
+      check();
+    });
+    times.push(performance.now() - t);
+  }
+  return times;
+}"""
+
+
+def browser_figures(info: dict, runs: int, workers: int, e: dict) -> dict | None:
+    """In Chromium: page loaded -> first slice drawn (cold workers, then warm), and
+    each ArrowDown -> the next slice drawn, through the whole series."""
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        C.log(f"no {chromium}: browser figures skipped")
+        return None
+    from playwright.sync_api import sync_playwright
+
+    cold, warm, steps = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        for run in range(runs):
+            proc = C.start_gunicorn("clinic.wsgi", PORT, e, workers=workers, cwd=C.REPO, name="imaging-web")
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                base = f"http://127.0.0.1:{PORT}"
+                page.goto(f"{base}/admin/login/?next=/admin/")
+                page.fill("#id_username", "bench_clinician")
+                page.fill("#id_password", "x-bench-x")
+                page.click("input[type=submit]")
+                page.wait_for_url("**/admin/")
+                url = f"{base}/admin/imaging/case/{info['case']}/viewer/"
+                page.goto(url)
+                loaded, drawn = page.evaluate(BROWSER_TTFI)
+                cold.append(drawn - loaded)
+                if run == runs - 1:
+                    page.focus("#imaging-viewport")
+                    steps = page.evaluate(BROWSER_STEP, info["slices"])
+                    for _ in range(3):
+                        page.goto(url)
+                        loaded, drawn = page.evaluate(BROWSER_TTFI)
+                        warm.append(drawn - loaded)
+                page.close()
+            finally:
+                C.stop(proc)
+        browser.close()
+    return {
+        "first_image_after_page_cold_ms": {"p50": pct(cold, 50), "p95": pct(cold, 95), "runs": len(cold)},
+        "first_image_after_page_warm_ms": {"p50": pct(warm, 50), "p95": pct(warm, 95), "runs": len(warm)},
+        "arrow_key_to_next_slice_ms": {"p50": pct(steps, 50), "p95": pct(steps, 95), "n": len(steps)},
+    }
+
+
 def rss_mb(pids) -> dict:
     out = {}
     for pid in pids:
@@ -195,6 +263,7 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--browser-runs", type=int, default=3, help="Chromium runs (0: none)")
     args = parser.parse_args()
 
     shutil.rmtree(TMP, ignore_errors=True)
@@ -257,6 +326,10 @@ def main() -> None:
             C.stop(proc)
         C.stop_all()
 
+    if args.browser_runs:
+        C.log("Chromium: page loaded -> first slice drawn; arrow key -> next slice drawn")
+        r["browser"] = browser_figures(info, args.browser_runs, args.workers, e)
+        C.stop_all()
     total = lambda d: round(sum(d.values()), 1)  # noqa: E731
     peak_total = max((sum(s.values()) for s in samples), default=0)
     half = len(samples) // 2
@@ -295,6 +368,17 @@ def main() -> None:
         f"{r['rss_mb']['first_half_mean_total']} / 2nd half {r['rss_mb']['second_half_mean_total']} MB)",
         f"  per worker at the end: {r['rss_mb']['per_worker_end']} MB",
     ]
+    b = r.get("browser")
+    if b:
+        lines += [
+            f"  Chromium, page loaded -> first slice drawn, cold  p50 "
+            f"{b['first_image_after_page_cold_ms']['p50']} ms  p95 {b['first_image_after_page_cold_ms']['p95']} ms",
+            f"  Chromium, page loaded -> first slice drawn, warm  p50 "
+            f"{b['first_image_after_page_warm_ms']['p50']} ms  p95 {b['first_image_after_page_warm_ms']['p95']} ms",
+            f"  Chromium, arrow key -> next slice drawn           p50 "
+            f"{b['arrow_key_to_next_slice_ms']['p50']} ms  p95 {b['arrow_key_to_next_slice_ms']['p95']} ms "
+            f"(goal p95 <= {GOALS['slice_warm_p95_ms']} ms)",
+        ]
     print("\n".join(lines))
     C.RESULTS.mkdir(parents=True, exist_ok=True)
     r["date"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
