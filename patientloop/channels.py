@@ -10,20 +10,21 @@ TEXT = "text"
 CALL = "call"
 
 
-def patient_channels(case) -> list[str]:
+def patient_channels(case, *, texts: bool = True) -> list[str]:
     """The channels for one message to the patient of ``case``.
 
     Written channels the patient agreed to (and gave an address for); if both,
     the preferred one (email when the preference is a call). A patient who
     allowed phone calls only gets a call from a coordinator (a call task).
     Nothing at all without consent, or once the case's personal data is purged.
+    ``texts=False``: no text provider is configured, so a text is not a channel.
     """
     if case.purged_at is not None:
         return []
     written = []
     if case.consent_email and case.email:
         written.append(EMAIL)
-    if case.consent_text and case.phone:
+    if texts and case.consent_text and case.phone:
         written.append(TEXT)
     if len(written) == 2:
         return [TEXT] if case.contact_method == "text" else [EMAIL]

@@ -69,6 +69,12 @@ class HttpBackend:
             return ""
 
 
+def texts_available() -> bool:
+    """Can a text reach a patient? A provider is set, or files are allowed
+    (not in production: a text written to a server's disk reaches nobody)."""
+    return bool(settings.INTAKE_SMS_URL) or settings.INTAKE_SMS_FILE_BACKEND_ALLOWED
+
+
 def get_backend():
     url = settings.INTAKE_SMS_URL
     if not url:

@@ -579,3 +579,4 @@ CELERY_BEAT_SCHEDULE["dispatch-patient-updates"] = {
     "task": "patientloop.tasks.dispatch_patient_updates",
     "schedule": 20.0,
 }
+INTAKE_SMS_FILE_BACKEND_ALLOWED = True  # production: False (texts only through a provider)

@@ -76,6 +76,10 @@ CSRF_COOKIE_NAME = "__Host-csrftoken"
 # Staff must pass a second factor (TOTP) for the admin in production.
 INTAKE_REQUIRE_OTP = True
 
+# Texts go to a provider (INTAKE_SMS_URL) or not at all: never into files on a
+# server where nobody reads them (patientloop.sms.texts_available).
+INTAKE_SMS_FILE_BACKEND_ALLOWED = False
+
 # Each web process checks the cache once as it boots, and refuses to start
 # without it (clinic.middleware.CacheCheckAtStartupMiddleware).
 MIDDLEWARE = ["clinic.middleware.CacheCheckAtStartupMiddleware", *MIDDLEWARE]  # noqa: F405

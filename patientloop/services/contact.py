@@ -29,7 +29,7 @@ from intake.services.notifications import notification_request
 
 from ..channels import CALL, EMAIL, TEXT, patient_channels
 from ..models import CallTask, PendingUpdate, TextMessage
-from ..sms import get_backend
+from ..sms import get_backend, texts_available
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,14 @@ def patient_message(
 ) -> list[str]:
     """One message to the patient through each channel ``patient_channels``
     allows, each recorded once by ``key`` (asked again: nothing more is sent)."""
-    channels = patient_channels(case)
+    channels = patient_channels(case, texts=texts_available())
+    if not channels and case.purged_at is None:
+        # Staff can see why the patient heard nothing (no consent, or no provider for texts).
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.NOTIFICATION,
+            summary=f"Not sent ({kind}): no contact channel the patient agreed to is available",
+        )
     for channel in channels:
         if channel == EMAIL:
             notification_request(

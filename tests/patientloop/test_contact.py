@@ -268,3 +268,18 @@ def test_the_tasks_run_twice_send_once(pending_text, settings):
     send_text.apply(args=args)
     assert len(sms_files(settings)) == 1
     assert dispatch_patient_updates.apply().get() == 0  # nothing more held
+
+
+def test_without_a_text_provider_in_production_a_text_patient_is_not_written_to_a_file(staff, settings):
+    settings.INTAKE_SMS_FILE_BACKEND_ALLOWED = False
+    settings.INTAKE_SMS_URL = ""
+    texts_and_calls = make_case(
+        staff.queue_a, consent_email=False, consent_text=True, consent_phone=True, contact_method="text"
+    )
+    texts_only = make_case(staff.queue_a, consent_email=False, consent_text=True, consent_phone=False)
+    for case in (texts_and_calls, texts_only):
+        patient_update_request(case=case)
+    patient_updates_dispatch(now=clock.now() + WINDOW * 2)
+    assert not TextMessage.objects.exists() and not sms_files(settings)
+    assert CallTask.objects.filter(case=texts_and_calls).count() == 1  # the other way they allowed
+    assert texts_only.events.filter(summary__startswith="Not sent").exists()  # staff see why
