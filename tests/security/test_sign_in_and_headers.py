@@ -12,12 +12,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.models import AuditEntry
+from intake.status_links import status_link
 from tests.factories import CaseFactory, UserFactory
-
-try:
-    from intake.status_links import status_link
-except ImportError:  # before the token functions left selectors (issue 13, point 5)
-    from intake.selectors import status_link
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "pw-for-tests-123"  # tests.factories.UserFactory's

@@ -12,13 +12,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 
 from clinic.middleware import CacheCheckAtStartupMiddleware
+from intake.status_links import status_link
 from tests.clinic.test_security import PROD_ENV, ROOT
 from tests.factories import CaseFactory
-
-try:
-    from intake.status_links import status_link
-except ImportError:  # before the token functions left selectors (issue 13, point 5)
-    from intake.selectors import status_link
 
 pytestmark = pytest.mark.django_db
 
