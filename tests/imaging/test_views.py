@@ -248,3 +248,15 @@ def test_jpeg_is_reencoded_as_png(imaging_setup, client):
     base = client.get(reverse("admin:imaging_file", args=[case.pk, f.pk])).json()["page_base"]
     body = client.get(f"{base}/1.png").content
     assert is_png(body) and Image.open(io.BytesIO(body)).size == (40, 30)
+
+
+def test_a_warm_slice_costs_a_fixed_few_queries(zip_case, django_assert_max_num_queries):
+    """Session, user, permissions (2), and the slice joined to its visible case."""
+    case, _, _, client = zip_case
+    services.case_index_pending(case=case)
+    series = _series(case)
+    base = client.get(reverse("admin:imaging_series", args=[case.pk, series.pk])).json()["slice_base"]
+    client.get(f"{base}/0.png")
+    for i in (1, 19):
+        with django_assert_max_num_queries(5):
+            assert client.get(f"{base}/{i}.png").status_code == 200
