@@ -176,3 +176,28 @@ def test_the_consult_is_on_the_status_page_with_its_ics(client, staff, in_review
     assert ics.status_code == 200 and ics["Content-Type"].startswith("text/calendar")
     assert "no-store" in ics["Cache-Control"].split(", ")
     assert b"BEGIN:VEVENT" in ics.content
+
+
+def test_the_clinical_summary_stays_on_one_page_with_every_level_filled(staff, in_review):
+    from reviews.choices import LEVELS
+
+    every_level = [
+        {
+            "level": level,
+            "disc_bulge": True,
+            "herniation": True,
+            "herniation_side": "both",
+            "central_stenosis": "severe",
+            "foraminal_side": "both",
+            "foraminal_grade": "moderate",
+            "spondylolisthesis": "1",
+            "other": "Modic 2",
+        }
+        for level in LEVELS
+    ]
+    data = review_data("not_candidate", findings=every_level, impression="Worn discs at many levels. " * 12)
+    version = review_save(case=in_review, author=staff.clinician, data=data, expected_version=0)
+    pdf = pypdfium2.PdfDocument(documents.summary_pdf(in_review, version))
+    assert len(pdf) == 1
+    text = " ".join(pdf[0].get_textpage().get_text_range().split())
+    assert "C2–3" in text and "L5–S1" in text
