@@ -3,14 +3,14 @@
 Resources: Patient, ServiceRequest (the review request), QuestionnaireResponse
 (the answers, against ``questionnaire()``, published at
 /api/v1/fhir/Questionnaire/mri-review), Condition (each diagnosis the patient
-was told) and ImagingStudy (each study the imaging index holds). No
-DocumentReference yet: the clinic has no result letter to point at; when the
-letter lands it joins the Bundle here.
+was told), ImagingStudy (each study the imaging index holds) and, once the
+patient can read one, DocumentReference (the result letter's PDF, inline).
 
 Validated with fhir.resources' R4B models (FHIR 4.3, which changes none of
 these resources' elements used here from R4) before it leaves the server.
 """
 
+import base64
 import uuid
 
 from django.conf import settings
@@ -154,8 +154,9 @@ def _service_request_status(case: ReviewRequest) -> str:
     return "active"
 
 
-def case_bundle(case: ReviewRequest, *, studies=()) -> dict:
-    """The Bundle (type ``collection``) for ``case``; ``studies``: its imaging index rows."""
+def case_bundle(case: ReviewRequest, *, studies=(), letter=None) -> dict:
+    """The Bundle (type ``collection``) for ``case``; ``studies``: its imaging
+    index rows; ``letter``: (date, PDF bytes) of the patient's result letter, if any."""
     ids = {name: str(uuid.uuid5(uuid.NAMESPACE_URL, f"{case.reference}/{name}")) for name in ("patient", "sr", "qr")}
     ref = {k: f"urn:uuid:{v}" for k, v in ids.items()}
     site = settings.INTAKE_SITE_URL
@@ -235,6 +236,29 @@ def case_bundle(case: ReviewRequest, *, studies=()) -> dict:
                 "modality": [{"system": DCM, "code": study.modality}] if study.modality else None,
                 "numberOfSeries": study.series.count(),
                 "description": study.description or None,
+            }
+        )
+    if letter is not None:
+        made_at, pdf = letter
+        resources.append(
+            {
+                "resourceType": "DocumentReference",
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{case.reference}/letter/{made_at.isoformat()}")),
+                "status": "current",
+                "type": {"text": "Result letter of the MRI review"},
+                "subject": {"reference": ref["patient"]},
+                "date": made_at.isoformat(),
+                "content": [
+                    {
+                        "attachment": {
+                            "contentType": "application/pdf",
+                            "data": base64.b64encode(pdf).decode(),
+                            "title": f"Result letter {case.reference}.pdf",
+                            "creation": made_at.isoformat(),
+                        }
+                    }
+                ],
+                "context": {"related": [{"reference": ref["sr"]}]},
             }
         )
     bundle = {

@@ -226,7 +226,18 @@ def _bundle(case: ReviewRequest) -> dict:
     from imaging.models import ImagingStudy
 
     studies = ImagingStudy.objects.filter(case=case).prefetch_related("series")
-    return fhir.case_bundle(case, studies=list(studies))
+    return fhir.case_bundle(case, studies=list(studies), letter=_letter(case))
+
+
+def _letter(case: ReviewRequest):
+    """(date, PDF) of the result letter the patient can read now, or None."""
+    try:
+        from reviews.documents import letter_pdf
+        from reviews.selectors import letter_for_patient
+    except ImportError:  # a checkout without the reviews app's letter: the Bundle goes without it
+        return None
+    version = letter_for_patient(case)
+    return None if version is None else (version.created_at, letter_pdf(case, version))
 
 
 @staff_member_required

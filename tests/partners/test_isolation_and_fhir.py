@@ -134,3 +134,42 @@ def test_the_case_page_shows_the_fhir_button_to_those_who_may_export(client, see
     client.force_login(supervisor)
     page = client.get(f"/admin/intake/reviewrequest/{case.pk}/change/")
     assert page.status_code == 200 and link in page.content.decode()
+
+
+def test_the_result_letter_joins_the_bundle_once_the_patient_can_read_it(client, seeded, key_a, referral_body):
+    pytest.importorskip("reviews.documents", reason="the reviews app's letter is not in this checkout")
+    import base64
+
+    from reviews.models import Review, ReviewVersion
+    from tests.factories import UserFactory
+
+    ref = client.post("/api/v1/referrals/", referral_body, content_type="application/json", **auth(key_a)).json()[
+        "reference"
+    ]
+    case = ReviewRequest.objects.get(reference=ref)
+
+    def resource_types():
+        bundle = Bundle.model_validate_json(client.get(f"/api/v1/cases/{ref}/fhir", **auth(key_a)).content)
+        return {e.resource.get_resource_type(): e.resource for e in bundle.entry}
+
+    assert "DocumentReference" not in resource_types()  # no review yet
+    review = Review.objects.create(case=case, version=1)
+    ReviewVersion.objects.create(
+        review=review,
+        number=1,
+        author=UserFactory(),
+        impression="Your MRI shows wear that fits your pain.",
+        decision="not_candidate",
+        decision_detail="Physical therapy twice a week for six weeks.",
+        next_step="We will call you to talk it through.",
+    )
+    assert "DocumentReference" not in resource_types()  # written, but the case is still in review
+    # The decision as the lifecycle service would have recorded it (its path is tested in intake).
+    ReviewRequest.objects.filter(pk=case.pk).update(status="not_candidate")
+    doc = resource_types()["DocumentReference"]
+    attachment = doc.content[0].attachment
+    assert attachment.contentType == "application/pdf"
+    assert attachment.data.startswith(b"%PDF")  # fhir.resources decodes base64Binary
+    raw = client.get(f"/api/v1/cases/{ref}/fhir", **auth(key_a)).json()
+    sent = next(e["resource"] for e in raw["entry"] if e["resource"]["resourceType"] == "DocumentReference")
+    assert base64.b64decode(sent["content"][0]["attachment"]["data"]).startswith(b"%PDF")
