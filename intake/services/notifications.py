@@ -107,7 +107,7 @@ SUBJECTS = {
     Kind.SUPERVISOR_UNASSIGNED: "Case {reference} is waiting: no one to assign",
     Kind.SUPERVISOR_OVERDUE: "Case {reference} is past its SLA",
     # patientloop's kind (a string, not a Kind: no intake migration for it)
-    "staff_patient_answered": "Case {reference}: the patient answered",
+    "staff_patient_answered": "Case {reference}: the patient answered or sent files",
 }
 
 

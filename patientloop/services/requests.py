@@ -114,7 +114,7 @@ def patient_request_answer(*, case_id: int, request_id: int, answer: str) -> Pat
     return request
 
 
-def _tell_staff(case: ReviewRequest, request: PatientRequest) -> None:
+def _tell_staff(case: ReviewRequest, request: PatientRequest | None, occasion: str = "") -> None:
     if case.assigned_to_id and case.assigned_to.email:
         users = [case.assigned_to]
     elif case.queue_id:
@@ -128,7 +128,7 @@ def _tell_staff(case: ReviewRequest, request: PatientRequest) -> None:
             case=case,
             kind=STAFF_PATIENT_ANSWERED,
             recipient=user.email,
-            key=f"{STAFF_PATIENT_ANSWERED}:{request.pk}:{user.pk}",
+            key=f"{STAFF_PATIENT_ANSWERED}:{occasion or request.pk}:{user.pk}",
         )
 
 
@@ -197,4 +197,12 @@ def patient_file_add(*, case_id: int, uploaded):
         raise ServiceError(_("We are not waiting for files on this request."))
     f = mri_file_add(uploaded=uploaded, case=case)
     _audit(case, f"Patient uploaded file #{f.pk} ({f.file_type}) on the status page")
+    if (
+        case.status == Status.AWAITING_MRI
+        and not case.patient_requests.filter(state=PatientRequest.State.OPEN).exists()
+    ):
+        # Waiting for images with no questions to answer: the file is the answer.
+        with transaction.atomic():
+            case = case_transition(case_id=case.pk, to_status=Status.MRI_RECEIVED)
+            _tell_staff(case, None, occasion=f"file{f.pk}")
     return f

@@ -209,3 +209,13 @@ def test_what_the_clinic_holds_is_labels_and_dates(client, staff):
     add_pdf(case, name="private-name.pdf")
     body = _verified(client, case).get(status_link(case)).content.decode()
     assert "PDF report" in body and "private-name" not in body
+
+
+def test_a_file_for_a_case_awaiting_its_mri_without_questions_moves_it_on(client, staff):
+    case = make_case(staff.queue_a, status=Status.AWAITING_MRI, assigned_to=staff.coord_a, sla_paused_at=None)
+    _verified(client, case)
+    response = client.post(_url(case, "upload"), {"file": _pdf()}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    case = ReviewRequest.objects.get(pk=case.pk)
+    assert case.status == Status.MRI_RECEIVED and case.files.count() == 1
+    assert Notification.objects.filter(case=case, kind="staff_patient_answered", recipient=staff.coord_a.email).exists()
