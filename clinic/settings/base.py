@@ -556,6 +556,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Referrals in, plain-words status and FHIR R4 out. Guide: docs/partners.md.",
     "SERVE_AUTHENTICATION": [],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_INCLUDE_SCHEMA": False,  # the schema does not describe itself
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
 }
