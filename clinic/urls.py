@@ -32,6 +32,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("partners.urls")),
     path("favicon.ico", favicon),
+    # Django's set_language (POST): the language switcher in base.html.
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 if settings.DEBUG:

@@ -11,6 +11,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -92,18 +93,19 @@ def _form_kwargs(name, draft):
 
 # Rendering a form costs several times a POST (PERFORMANCE.md): the blank
 # form of each step is the same for every visitor, so render it once per
-# process. Bound forms (with a patient's answers or errors) render normally.
-_BLANK_FORM_HTML: dict[str, str] = {}
+# process and language. Bound forms (with answers or errors) render normally.
+_BLANK_FORM_HTML: dict[tuple[str, str], str] = {}
 
 
 def _render_form(form, name, blank: bool) -> str:
-    if blank and name in _BLANK_FORM_HTML:
-        return _BLANK_FORM_HTML[name]
+    key = (name, translation.get_language())
+    if blank and key in _BLANK_FORM_HTML:
+        return _BLANK_FORM_HTML[key]
     from crispy_forms.utils import render_crispy_form
 
     html = render_crispy_form(form, form.helper)
     if blank and name != "mri":
-        _BLANK_FORM_HTML[name] = html
+        _BLANK_FORM_HTML[key] = html
     return html
 
 

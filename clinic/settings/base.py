@@ -62,6 +62,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The patient's language: the switcher's cookie, else the browser's
+    # Accept-Language (no URL prefix: see README, "Languages"; clinic.i18n).
+    "clinic.i18n.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -193,7 +196,13 @@ INTAKE_PERMISSIONS_POLICY_DENY = [
 ]  # fmt: skip
 
 # --- I18N -------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# https://docs.djangoproject.com/en/6.1/topics/i18n/translation/
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switcher's choice, kept a year; Lax so a link from an email keeps it.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # TIME_ZONE is the clinic's zone (INTAKE_CLINIC_TIME_ZONE): see "Clinic time and holidays" at the end.
 USE_I18N = True
 USE_TZ = True
