@@ -167,6 +167,14 @@ def _move_case(case: ReviewRequest, version: ReviewVersion, author) -> None:
         )
 
 
+def case_reviews_purge(*, case: ReviewRequest) -> None:
+    """The retention purge's part for this app (INTAKE_PURGE_HOOKS): the review
+    with every version and finding, and the consults, go with the patient's data.
+    The case's status and decision time stay for the funnel, as intake keeps them."""
+    Review.objects.filter(case=case).delete()
+    Consult.objects.filter(case=case).delete()
+
+
 # --- The consult ------------------------------------------------------------------
 def consult_schedule(
     *,

@@ -16,6 +16,7 @@ from importlib import import_module
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from clinic.models import AuditEntry, audit_record
 
@@ -64,6 +65,10 @@ def case_purge(*, case_id: int, now=None) -> bool:
         # Staff's free text goes too; the timeline keeps its PHI-free summaries.
         case.events.exclude(body="").update(body="")
         case.notifications.update(recipient="purged@invalid")
+        # Other apps' data about this case goes in the same transaction (the
+        # structured review and consult: reviews), each app naming its own purger.
+        for purger in settings.INTAKE_PURGE_HOOKS:
+            import_string(purger)(case=case)
         case.purged_at = now
         case.save()
         CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.PURGED, summary="Personal data and files removed")
