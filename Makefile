@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format bench bench-imaging loadtest soak install install-dev browser-deps dicom-deps pdf-deps clean
+.PHONY: run test lint mypy format bench bench-imaging loadtest soak install install-dev browser-deps dicom-deps pdf-deps clean
 
 $(VENV)/bin/python:
 	@PYBIN=$$(scripts/find-python.sh) || exit 1; echo "Using $$PYBIN"; $$PYBIN -m venv $(VENV)
@@ -59,6 +59,12 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports  # layers: pure modules <- services <- tasks/views/admin (.importlinter)
+	$(VENV)/bin/djlint templates $$(ls -d */templates 2>/dev/null) --lint --profile=django
+
+# The typed core: services, selectors and the pure modules (pyproject.toml [tool.mypy]).
+mypy: install-dev
+	DJANGO_SETTINGS_MODULE=clinic.settings.test $(VENV)/bin/mypy intake/services intake/selectors.py intake/sla.py \
+	  intake/clock.py intake/transitions.py intake/rules.py intake/status_links.py
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .
