@@ -156,6 +156,8 @@ class ReviewRequest(models.Model):
     contact_method = models.CharField(max_length=10, blank=True, choices=choices.ContactMethod.choices)
     contact_time = models.CharField(max_length=10, blank=True, choices=choices.ContactTime.choices)
     submitted_by_guardian = models.BooleanField(default=False)
+    # The language the patient used; every message to them goes in it.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en", db_index=True)
 
     # Pain
     regions = models.JSONField(default=list, blank=True)
@@ -188,6 +190,7 @@ class ReviewRequest(models.Model):
     consent_phone = models.BooleanField(default=False)
     consent_text = models.BooleanField(default=False)
     consent_email = models.BooleanField(default=False)
+    # "<version>/<language>": the consent text's version and the language it was shown in.
     consent_version = models.CharField(max_length=20, blank=True)
     consented_at = models.DateTimeField(null=True, blank=True)
     consent_ip = models.GenericIPAddressField(null=True, blank=True)

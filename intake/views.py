@@ -209,6 +209,7 @@ def _submit(request, draft, consent_form):
         )
         return redirect(_step_url("mri"))
     answers["source_page"] = request.session.get("intake_source_page", "")
+    answers["language"] = translation.get_language()
     case = review_request_submit(
         answers=answers,
         draft_key=draft["key"],
@@ -272,7 +273,9 @@ def urgent(request):
         if limit_exceeded("submit", client_address(request), settings.INTAKE_SUBMIT_LIMIT_PER_HOUR):
             return too_many(request, "requests")
         answers = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "phone", "consent_phone")}
-        answers.update(red_flags=flags, contact_method="phone", consent_privacy=True)
+        answers.update(
+            red_flags=flags, contact_method="phone", consent_privacy=True, language=translation.get_language()
+        )
         case = review_request_submit(
             answers=answers,
             kind=choices.Kind.URGENT_CALLBACK,

@@ -53,7 +53,7 @@ FIELDSETS = [
                 ("first_name_shown", "last_name_shown", "date_of_birth"),
                 ("email", "phone_link"),
                 ("postal_code", "state"),
-                ("contact_method", "contact_time"),
+                ("contact_method", "contact_time", "language"),
                 "submitted_by_guardian",
             )
         },
@@ -144,6 +144,7 @@ class ReviewRequestAdmin(AuditedReadsMixin, admin.ModelAdmin):
         filters.RegionFilter,
         filters.MriFilter,
         "source",
+        "language",
     ]
     # The box searches by exact reference, email or phone, or by the start of a
     # name (see get_search_results): never a scan for a substring.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -46,6 +47,7 @@ class Dashboard:
     decision_sample: int
     funnel: list[FunnelStep]  # MRI review requests only
     urgent_callbacks: int  # urgent call-backs submitted in the window: not review requests
+    languages: list[tuple[str, int]] = ()  # (language name, requests and call-backs in the window)
 
 
 def _median(pairs) -> tuple[timedelta | None, int]:
@@ -82,7 +84,7 @@ def _per_queue(visible, now):
     return statuses, queues, totals
 
 
-def _funnel(visible, since) -> tuple[list[FunnelStep], int]:
+def _funnel(visible, since) -> tuple[list[FunnelStep], int, list[tuple[str, int]]]:
     """The funnel of MRI review requests submitted in the window, and the
     urgent call-backs beside it: a call-back is a different request (no MRI,
     no decision), and counting it as a review request made every later step
@@ -99,6 +101,8 @@ def _funnel(visible, since) -> tuple[list[FunnelStep], int]:
         urgent=Count("pk", filter=Q(kind=Kind.URGENT_CALLBACK)),
         mri=Count("pk", filter=review & Q(mri_received_at__isnull=False)),
         decided=Count("pk", filter=review & Q(decided_at__isnull=False)),
+        # Per language, in the same aggregate (no extra query).
+        **{f"lang_{code}": Count("pk", filter=Q(language=code)) for code, _name in settings.LANGUAGES},
     )
     reached = (
         CaseEvent.objects.filter(
@@ -122,7 +126,8 @@ def _funnel(visible, since) -> tuple[list[FunnelStep], int]:
             ("consult", "Consult scheduled"),
         )
     ]
-    return funnel, f["urgent"] or 0
+    languages = [(name, f[f"lang_{code}"] or 0) for code, name in settings.LANGUAGES]
+    return funnel, f["urgent"] or 0, languages
 
 
 def dashboard_for(user, *, days: int = 30, now=None) -> Dashboard:
@@ -153,7 +158,7 @@ def dashboard_for(user, *, days: int = 30, now=None) -> Dashboard:
     median_contact, n_contact = _median((c, f) for c, f, _ in recent if f and f >= since)
     median_decision, n_decision = _median((c, d) for c, _, d in recent if d and d >= since)
 
-    funnel, urgent_callbacks = _funnel(visible, since)
+    funnel, urgent_callbacks, languages = _funnel(visible, since)
     return Dashboard(
         days=days,
         statuses=statuses,
@@ -166,4 +171,5 @@ def dashboard_for(user, *, days: int = 30, now=None) -> Dashboard:
         decision_sample=n_decision,
         funnel=funnel,
         urgent_callbacks=urgent_callbacks,
+        languages=languages,
     )

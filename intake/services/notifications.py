@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .. import clock
@@ -145,8 +146,11 @@ def notification_send(*, notification_id: int, delivered: bool = False) -> bool:
         if n is None or n.state != Notification.State.PENDING:
             return False
         ctx = _context(n)
-        subject = SUBJECTS[n.kind].format(**ctx)
-        body = render_to_string(f"emails/{n.kind}.txt", ctx)
+        # A patient hears in the language they used; staff in the site's.
+        language = n.case.language if n.kind.startswith("patient") else settings.LANGUAGE_CODE
+        with translation.override(language):
+            subject = str(SUBJECTS[n.kind]).format(**ctx)
+            body = render_to_string(f"emails/{n.kind}.txt", ctx)
         n.state = Notification.State.SENDING
         n.attempts += 1
         n.claimed_at = clock.now()

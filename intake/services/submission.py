@@ -16,7 +16,7 @@ from .notifications import Notification, notify_patient
 # Answers the forms may set on a case; anything else in a draft is ignored.
 CASE_FIELDS = {
     "first_name", "last_name", "date_of_birth", "email", "phone", "postal_code", "state",
-    "contact_method", "contact_time", "submitted_by_guardian",
+    "contact_method", "contact_time", "submitted_by_guardian", "language",
     "regions", "side", "pain_duration", "severity", "radiating_pain", "numbness", "weakness",
     "diagnoses", "diagnosis_other", "treatments", "prior_surgery", "prior_surgery_details",
     "mri_status", "mri_taken_on", "mri_region", "imaging_centre",
@@ -105,7 +105,8 @@ def _submit_once(reference, *, answers, kind, draft_key, submission_key, ip, use
             reference=reference, kind=kind, created_at=now, submission_key=submission_key or None, **values
         )
         case.is_urgent = bool(case.red_flags)
-        case.consent_version = settings.INTAKE_CONSENT_VERSION
+        # Which text the patient agreed to: its version and the language shown.
+        case.consent_version = f"{settings.INTAKE_CONSENT_VERSION}/{case.language}"
         case.consented_at = now
         case.consent_ip = ip
         case.consent_user_agent = (user_agent or "")[:300]

@@ -166,7 +166,7 @@ def _text_body(text: TextMessage) -> str:
         "status_url": settings.INTAKE_SITE_URL + status_link(case),
     }
     template = select_template([f"patientloop/texts/{text.kind}.txt", "patientloop/texts/default.txt"])
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(case.language):
         return " ".join(template.render(ctx).split())
 
 

@@ -80,6 +80,8 @@ def test_switcher_adds_no_script_and_the_policy_still_forbids_inline_script(clie
     policy = response.headers["Content-Security-Policy"]
     script_src = next(d for d in policy.split(";") if d.strip().startswith("script-src"))
     assert "unsafe-inline" not in script_src
-    form = re.search(r'<form[^>]*set_language.*?</form>|<form[^>]*action="/i18n/setlang/".*?</form>', response.content.decode(), re.S)
+    form = re.search(
+        r'<form[^>]*set_language.*?</form>|<form[^>]*action="/i18n/setlang/".*?</form>', response.content.decode(), re.S
+    )
     assert form is not None
     assert "<script" not in form.group(0) and "onclick" not in form.group(0)
