@@ -193,6 +193,8 @@ def webhook_deliveries_collect(now=None) -> int:
                 created_at__gte=endpoint.created_at,
             )
             .filter(Q(pk__gt=endpoint.cursor) | Q(created_at__gte=now - LOOKBACK))
+            # Never the same event twice, so a busy lookback window cannot hold the scan back.
+            .exclude(pk__in=WebhookDelivery.objects.filter(endpoint=endpoint).values("case_event_id"))
             .exclude(to_status="")
             .exclude(to_status=F("from_status"))
             .select_related("case")
@@ -207,9 +209,9 @@ def webhook_deliveries_collect(now=None) -> int:
             )
             for e in events
         ]
-        before = WebhookDelivery.objects.filter(endpoint=endpoint).count()
+        # ignore_conflicts: a sweep running at the same time may have made some already.
         WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
-        made += WebhookDelivery.objects.filter(endpoint=endpoint).count() - before
+        made += len(rows)
         WebhookEndpoint.objects.filter(pk=endpoint.pk, cursor__lt=events[-1].pk).update(cursor=events[-1].pk)
     return made
 

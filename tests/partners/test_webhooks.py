@@ -248,3 +248,19 @@ def test_delivered_exactly_once_per_event_through_a_broker_outage(transactional_
     assert stages == ["triage", "awaiting_mri"]
     assert len({h["X-Clinic-Event-Id"] for h, _ in receiver.requests}) == 2
     assert set(WebhookDelivery.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_an_event_committed_after_a_later_one_is_still_collected(db, seeded, client, receiver):
+    """On PostgreSQL two transactions can commit out of id order: the cursor
+    may already be past an event that appears later. The look-back finds it."""
+    from partners.models import WebhookEndpoint
+
+    partner = make_partner("Northside Family Practice")
+    endpoint, _ = services.webhook_endpoint_create(partner=partner, url=receiver.url)
+    case = _referred_case(client, partner)
+    case_route(case_id=case.pk)
+    event = CaseEvent.objects.get(case=case, kind="routed")
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(cursor=event.pk + 1000)  # a later event was seen first
+    assert services.webhook_deliveries_collect() == 1
+    assert services.webhook_deliveries_collect() == 0
+    assert WebhookDelivery.objects.get().case_event_id == event.pk
