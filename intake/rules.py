@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .choices import MriRegion, MriStatus, PainDuration, Region
-from .models import MriCondition
+from .models import MriCondition, RoutingRule, StaffQueue
 
 # The MRI's region decides the review queue when the patient knows it;
 # otherwise the pain regions do.
@@ -55,8 +55,9 @@ class CaseFacts:
 
     @property
     def review_regions(self) -> set[str]:
-        if self.has_mri and self.mri_region in _MRI_REGION_TO_REGIONS:
-            return set(_MRI_REGION_TO_REGIONS[self.mri_region])
+        region = MriRegion(self.mri_region) if self.mri_region in MriRegion.values else None
+        if self.has_mri and region in _MRI_REGION_TO_REGIONS:
+            return set(_MRI_REGION_TO_REGIONS[region])
         return set(self.regions)
 
     def mri_age_months(self) -> int | None:
@@ -68,8 +69,8 @@ class CaseFacts:
 
 @dataclass(frozen=True)
 class Decision:
-    rule: object | None
-    queue: object | None
+    rule: RoutingRule | None
+    queue: StaffQueue | None
     reason: str
 
 

@@ -12,9 +12,10 @@ from .transitions import PATIENT_STAGE, SETTLED, Status
 
 def patient_stage(case: ReviewRequest) -> dict:
     images = has_images(case)
-    headline, next_step = PATIENT_STAGE[Status(case.status)]
-    if not images and case.status in NO_MRI_STAGE:
-        headline, next_step = NO_MRI_STAGE[case.status]
+    status = Status(case.status)
+    headline, next_step = PATIENT_STAGE[status]
+    if not images and status in NO_MRI_STAGE:
+        headline, next_step = NO_MRI_STAGE[status]
     promised = None if case.status in SETTLED else case.sla_due_at
     return {
         "headline": headline,

@@ -163,7 +163,7 @@ def case_assign(*, case_id: int, user, actor=None, expected_version: int | None 
     with transaction.atomic():
         case = _lock(case_id, expected_version)
         if user is not None and not (
-            case.queue_id
+            case.queue is not None
             and case.queue.memberships.filter(user=user).exists()
             or user.has_perm("intake.view_all_cases")
         ):
