@@ -20,7 +20,7 @@ from intake.models import ReviewRequest
 from . import fhir, selectors, services
 from .authentication import ApiKeyAuthentication, HasScope, PartnerClient
 from .models import Scope
-from .problems import CONTENT_TYPE, problem
+from .problems import CONTENT_TYPE, PROBLEM_TYPE, problem
 from .serializers import ReferralSerializer, ReferralStatusSerializer
 from .throttling import ApiKeyRateThrottle
 
@@ -238,6 +238,20 @@ def _letter(case: ReviewRequest):
         return None
     version = letter_for_patient(case)
     return None if version is None else (version.created_at, letter_pdf(case, version))
+
+
+def api_not_found(request, *args, **kwargs):
+    from django.urls import Resolver404, resolve
+
+    detail = "There is nothing at this address. The API's paths are in /api/v1/schema/."
+    if not request.path.endswith("/"):
+        try:
+            if resolve(request.path + "/").func is not api_not_found:
+                detail = f"Add a slash at the end: {request.path}/"
+        except Resolver404:
+            pass
+    body = {"type": PROBLEM_TYPE + "not-found", "title": "Not found", "status": 404, "detail": detail}
+    return JsonResponse(body, status=404, content_type=CONTENT_TYPE)
 
 
 @staff_member_required

@@ -218,3 +218,11 @@ def test_the_rate_limit_fails_open_when_the_cache_is_down(client, seeded, settin
 
     monkeypatch.setattr(cache, "get", down)
     assert [client.get(URL, **auth(key_a)).status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_unknown_api_addresses_are_problem_404s(client, db):
+    response = client.post("/api/v1/referrals", {}, content_type="application/json")
+    assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "Add a slash at the end: /api/v1/referrals/"
+    other = client.get("/api/v1/nothing-here")
+    assert other.status_code == 404 and "/api/v1/schema/" in other.json()["detail"]
