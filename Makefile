@@ -60,6 +60,7 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports  # layers: pure modules <- services <- tasks/views/admin (.importlinter)
 	$(VENV)/bin/djlint templates $$(ls -d */templates 2>/dev/null) --lint --profile=django
+	@$(MAKE) --no-print-directory mypy
 
 # The typed core: services, selectors and the pure modules (pyproject.toml [tool.mypy]).
 mypy: install-dev

@@ -94,11 +94,12 @@ def mri_file_open(*, mri_file: MriFile, user, request=None):
         actor=user,
         request=request,
         object_type="case",
-        object_ref=mri_file.case.reference if mri_file.case_id else "",
+        object_ref=mri_file.case.reference if mri_file.case is not None else "",
     )
-    CaseEvent.objects.create(
-        case=mri_file.case, kind=CaseEvent.Kind.FILE_ACCESS, actor=user, summary=f"MRI file #{mri_file.pk} opened"
-    )
+    if mri_file.case is not None:  # a draft's file has no timeline yet
+        CaseEvent.objects.create(
+            case=mri_file.case, kind=CaseEvent.Kind.FILE_ACCESS, actor=user, summary=f"MRI file #{mri_file.pk} opened"
+        )
     try:
         storage.verify_stored(mri_file.stored_name, sha256=mri_file.sha256)
     except FileIntegrityError as exc:
@@ -127,7 +128,7 @@ def mri_file_integrity_alert(*, mri_file: MriFile, error: FileIntegrityError, ac
     from .alerts import system_alert_raise
 
     log.error("MRI file %s failed its integrity check (%s); it is not served", mri_file.pk, error.reason)
-    reference = mri_file.case.reference if mri_file.case_id else ""
+    reference = mri_file.case.reference if mri_file.case is not None else ""
     where = f" of case {reference}" if reference else ""
     link = ""
     if mri_file.case_id:

@@ -59,9 +59,12 @@ def supervisors():
 
 def notify_queue_members(case: ReviewRequest, members=None, *, known_new: bool = False):
     """Tell the queue's active members (``members``: memberships already loaded, with users)."""
-    kind = Kind.STAFF_URGENT if case.queue.is_urgent else Kind.STAFF_NEW_CASE
+    queue = case.queue
+    if queue is None:
+        return  # not routed yet: no members to tell
+    kind = Kind.STAFF_URGENT if queue.is_urgent else Kind.STAFF_NEW_CASE
     if members is None:
-        members = case.queue.memberships.filter(is_active=True, user__is_active=True).select_related("user")
+        members = queue.memberships.filter(is_active=True, user__is_active=True).select_related("user")
     for m in members:
         notification_request(
             case=case, kind=kind, recipient=m.user.email, key=f"{kind}:{case.pk}:{m.user_id}", known_new=known_new

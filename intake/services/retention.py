@@ -35,7 +35,7 @@ BATCH = 5000
 
 # Blanked on purge. Kept: reference, kind, status, queue, rule, dates, source,
 # is_urgent, decision reason category (no free text).
-PERSONAL_FIELDS = {
+PERSONAL_FIELDS: dict[str, object] = {
     "first_name": "", "last_name": "", "date_of_birth": None, "email": "", "phone": "", "postal_code": "",
     "contact_method": "", "contact_time": "", "regions": [], "side": "", "pain_duration": "", "severity": None,
     "radiating_pain": None, "numbness": None, "weakness": None, "diagnoses": [], "diagnosis_other": "",
