@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
+from modeltranslation.admin import TranslationAdmin
 
 from clinic.admin_audit import AuditedAdminMixin
 
@@ -17,8 +18,12 @@ from .rules import check_spine_order
 from .services import content_set_published, illustration_reencode, routine_check_publishable
 
 
-class ContentAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    """What the three kinds of content share: filters, search, publishing, preview."""
+class ContentAdmin(AuditedAdminMixin, TranslationAdmin):
+    """What the three kinds of content share: filters, search, publishing, preview.
+
+    Each text field shows once per language, English above Spanish
+    (modeltranslation's plain TranslationAdmin: its tabbed variant loads
+    jQuery UI from a CDN, which the site's policy forbids)."""
 
     list_filter = ["is_published"]
     search_fields = ["name", "summary"]

@@ -57,6 +57,20 @@ class Content(models.Model):
     def get_preview_url(self):
         return reverse("education:preview", kwargs={"kind": self._meta.model_name, "pk": self.pk})
 
+    @property
+    def translation_missing(self) -> bool:
+        """True when the reader's language is not English and a main field has
+        no text in it, so the page shows the English (education/translation.py)."""
+        from django.utils.translation import get_language
+
+        from .translation import MAIN_FIELDS
+
+        language = get_language()
+        if not language or language == "en":
+            return False
+        fields = MAIN_FIELDS.get(self._meta.concrete_model, ())
+        return any(not getattr(self, f"{name}_{language}", None) for name in fields)
+
 
 class Condition(Content):
     body = models.TextField(help_text="Markdown. What the condition is, in plain words, and how stretching may help.")

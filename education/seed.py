@@ -15,6 +15,7 @@ from django.db import transaction
 from .choices import SpineRegion
 from .illustrations import DESCRIPTIONS
 from .models import Condition, Routine, Stretch
+from .seed_es import spanish_fill
 from .services import content_set_published, routine_set_steps
 
 REVIEWER = "Spine team (PT, DPT)"
@@ -466,10 +467,12 @@ def _create(model, spec: dict):
     """Create ``spec`` unless its slug exists; return (object, created)."""
     existing = model.objects.filter(slug=spec["slug"]).first()
     if existing is not None:
+        spanish_fill(existing)  # only Spanish fields still empty
         return existing, False
     if model is Stretch:
         spec.setdefault("illustration_alt", DESCRIPTIONS.get(spec["slug"], ""))
     obj = model(**spec, **REVIEW)
+    spanish_fill(obj, save=False)
     obj.full_clean()
     obj.save()
     return obj, True
@@ -493,10 +496,12 @@ def seed_content() -> None:
     for spec in ROUTINES:
         spec = dict(spec)
         condition_slugs, stretch_slugs = spec.pop("conditions"), spec.pop("stretches")
-        if Routine.objects.filter(slug=spec["slug"]).exists():
+        if (existing := Routine.objects.filter(slug=spec["slug"]).first()) is not None:
+            spanish_fill(existing)
             continue
         # Steps first, then publish: a published routine is never seen empty.
         routine = Routine(**spec, reviewed_by=REVIEWER, reviewed_on=REVIEWED_ON)
+        spanish_fill(routine, save=False)
         routine.full_clean()
         routine.save()
         routine.conditions.set([conditions[s] for s in condition_slugs])

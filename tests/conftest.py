@@ -20,6 +20,17 @@ def _private_dirs(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _english_between_tests():
+    """A request in Spanish leaves Spanish active in this thread (as on a
+    server thread until its next request): every test starts in English."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

@@ -23,6 +23,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # Before the admin: content fields per language (education/translation.py).
+    "modeltranslation",
     # The admin with the clinic's site class (second factor in production).
     "clinic.admin_site.ClinicAdminConfig",
     "django.contrib.auth",
@@ -200,6 +202,11 @@ INTAKE_PERMISSIONS_POLICY_DENY = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Stretching content (django-modeltranslation): a Spanish field left empty
+# shows the English one, and the page says so.
+# https://django-modeltranslation.readthedocs.io/en/latest/registration.html
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 # The switcher's choice, kept a year; Lax so a link from an email keeps it.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"

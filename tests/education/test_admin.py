@@ -26,12 +26,13 @@ def coordinator(seeded):
 
 def routine_post(stretches, **extra):
     data = {
-        "name": "Admin routine",
+        # One field per language (education/translation.py); Spanish may stay empty.
+        "name_en": "Admin routine",
         "slug": "admin-routine",
-        "summary": "Made in the admin.",
-        "description": "",
+        "summary_en": "Made in the admin.",
+        "description_en": "",
         "reviewed_by": "Spine team (PT, DPT)",
-        "reviewed_on": "2026-11-20",
+        "reviewed_on_en": "2026-11-20",
         "steps-TOTAL_FORMS": str(len(stretches)),
         "steps-INITIAL_FORMS": "0",
         "steps-MIN_NUM_FORMS": "0",
