@@ -5,7 +5,9 @@ A case itself stays intake's ``ReviewRequest``: a ``Referral`` points at it
 """
 
 import uuid
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -88,6 +90,9 @@ class Referral(models.Model):
         return f"{self.case.reference} from {self.partner}"
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
 class WebhookEndpoint(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(max_length=300)
@@ -105,6 +110,12 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self):
         return f"{self.partner}: {self.url}"
+
+    def clean(self):
+        # Webhooks leave the clinic: encrypted, except to this machine (development, tests).
+        parts = urlsplit(self.url or "")
+        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK):
+            raise ValidationError({"url": "Use an https:// address (http:// only for 127.0.0.1 or localhost)."})
 
 
 class WebhookDelivery(models.Model):

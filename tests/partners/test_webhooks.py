@@ -264,3 +264,16 @@ def test_an_event_committed_after_a_later_one_is_still_collected(db, seeded, cli
     assert services.webhook_deliveries_collect() == 1
     assert services.webhook_deliveries_collect() == 0
     assert WebhookDelivery.objects.get().case_event_id == event.pk
+
+
+@pytest.mark.django_db
+def test_webhook_addresses_must_be_https_except_on_this_machine():
+    from django.core.exceptions import ValidationError
+
+    partner = make_partner("Northside Family Practice")
+    with pytest.raises(ValidationError):
+        services.webhook_endpoint_create(partner=partner, url="http://partner.example/hook")
+    with pytest.raises(ValidationError):
+        services.webhook_endpoint_create(partner=partner, url="ftp://partner.example/hook")
+    assert services.webhook_endpoint_create(partner=partner, url="https://partner.example/hook")[0].pk
+    assert services.webhook_endpoint_create(partner=partner, url="http://127.0.0.1:9000/hook")[0].pk
