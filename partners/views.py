@@ -67,6 +67,7 @@ class PartnerAPIView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"  # patient data: no proxy or client cache keeps it
         user = getattr(request, "_user", None)
         services.api_call_audit(
             request=request._request,

@@ -68,6 +68,7 @@ def test_the_bundle_round_trips_through_fhir_resources(client, seeded, partner_a
     ImagingSeries.objects.create(study=study, series_uid="1.2.826.0.1.3680043.8.498.2")
     response = client.get(f"/api/v1/cases/{ref}/fhir", **auth(key_a))
     assert response.status_code == 200 and response["Content-Type"] == "application/fhir+json"
+    assert response["Cache-Control"] == "no-store"
     bundle = Bundle.model_validate_json(response.content)
     # Round trip: parsed, dumped and parsed again to the same resources
     again = Bundle.model_validate_json(bundle.model_dump_json())
