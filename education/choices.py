@@ -1,6 +1,7 @@
 """The spine regions of the stretching content, in the order a routine runs."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class SpineRegion(models.IntegerChoices):
@@ -10,11 +11,11 @@ class SpineRegion(models.IntegerChoices):
     ``Region`` uses text values, which would sort alphabetically).
     """
 
-    NECK = 1, "Neck"
-    UPPER_BACK = 2, "Upper back"
-    MID_BACK = 3, "Mid back"
-    LOWER_BACK = 4, "Lower back"
-    HIPS_LEGS = 5, "Hips and legs"
+    NECK = 1, _("Neck")
+    UPPER_BACK = 2, _("Upper back")
+    MID_BACK = 3, _("Mid back")
+    LOWER_BACK = 4, _("Lower back")
+    HIPS_LEGS = 5, _("Hips and legs")
 
 
 # A hold shorter than 20 s does little; longer than 30 s adds little and

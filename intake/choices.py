@@ -9,11 +9,11 @@ from clinic.red_flags import EMERGENCY_FLAGS, RedFlag  # noqa: F401  (re-exporte
 
 class Region(models.TextChoices):
     # In spine order, the same order the stretching content uses.
-    NECK = "neck", "Neck"
-    UPPER_BACK = "upper_back", "Upper back (between the shoulder blades)"
-    MID_BACK = "mid_back", "Middle back"
-    LOWER_BACK = "lower_back", "Lower back"
-    HIPS_LEGS = "hips_legs", "Hips, buttocks or legs"
+    NECK = "neck", _("Neck")
+    UPPER_BACK = "upper_back", _("Upper back (between the shoulder blades)")
+    MID_BACK = "mid_back", _("Middle back")
+    LOWER_BACK = "lower_back", _("Lower back")
+    HIPS_LEGS = "hips_legs", _("Hips, buttocks or legs")
 
 
 NECK_REGIONS = {Region.NECK}
@@ -21,95 +21,95 @@ BACK_REGIONS = {Region.UPPER_BACK, Region.MID_BACK, Region.LOWER_BACK, Region.HI
 
 
 class Side(models.TextChoices):
-    LEFT = "left", "Mostly left"
-    RIGHT = "right", "Mostly right"
-    BOTH = "both", "Both sides or the middle"
-    UNSURE = "unsure", "Not sure"
+    LEFT = "left", _("Mostly left")
+    RIGHT = "right", _("Mostly right")
+    BOTH = "both", _("Both sides or the middle")
+    UNSURE = "unsure", _("Not sure")
 
 
 class PainDuration(models.TextChoices):
     # Ordered from shortest to longest: rules compare by position.
-    UNDER_6_WEEKS = "lt_6w", "Less than 6 weeks"
-    WEEKS_6_TO_3_MONTHS = "6w_3m", "6 weeks to 3 months"
-    MONTHS_3_TO_12 = "3m_12m", "3 to 12 months"
-    OVER_A_YEAR = "gt_12m", "More than a year"
+    UNDER_6_WEEKS = "lt_6w", _("Less than 6 weeks")
+    WEEKS_6_TO_3_MONTHS = "6w_3m", _("6 weeks to 3 months")
+    MONTHS_3_TO_12 = "3m_12m", _("3 to 12 months")
+    OVER_A_YEAR = "gt_12m", _("More than a year")
 
 
 DURATION_ORDER = [c.value for c in PainDuration]
 
 
 class Diagnosis(models.TextChoices):
-    HERNIATED = "herniated_disc", "Herniated disc"
-    BULGING = "bulging_disc", "Bulging disc"
-    STENOSIS = "spinal_stenosis", "Spinal stenosis"
-    ARTHRITIS = "spine_arthritis", "Arthritis of the spine"
-    DDD = "degenerative_disc", "Degenerative disc disease"
-    SCIATICA = "sciatica", "Sciatica"
-    OTHER = "other", "Something else"
-    NONE = "none", "I have not been told of a diagnosis"
+    HERNIATED = "herniated_disc", _("Herniated disc")
+    BULGING = "bulging_disc", _("Bulging disc")
+    STENOSIS = "spinal_stenosis", _("Spinal stenosis")
+    ARTHRITIS = "spine_arthritis", _("Arthritis of the spine")
+    DDD = "degenerative_disc", _("Degenerative disc disease")
+    SCIATICA = "sciatica", _("Sciatica")
+    OTHER = "other", _("Something else")
+    NONE = "none", _("I have not been told of a diagnosis")
     UNSURE = "unsure", _("I am not sure")
 
 
 class Treatment(models.TextChoices):
-    STRETCHING = "stretching", "Stretching or exercise at home"
-    PHYSIO = "physical_therapy", "Physical therapy"
-    MEDICATION = "medication", "Medication"
-    INJECTIONS = "injections", "Injections"
-    CHIRO = "chiropractic", "Chiropractic care"
+    STRETCHING = "stretching", _("Stretching or exercise at home")
+    PHYSIO = "physical_therapy", _("Physical therapy")
+    MEDICATION = "medication", _("Medication")
+    INJECTIONS = "injections", _("Injections")
+    CHIRO = "chiropractic", _("Chiropractic care")
 
 
 class TreatmentDuration(models.TextChoices):
-    UNDER_6_WEEKS = "lt_6w", "Less than 6 weeks"
-    WEEKS_6_TO_3_MONTHS = "6w_3m", "6 weeks to 3 months"
-    OVER_3_MONTHS = "gt_3m", "More than 3 months"
+    UNDER_6_WEEKS = "lt_6w", _("Less than 6 weeks")
+    WEEKS_6_TO_3_MONTHS = "6w_3m", _("6 weeks to 3 months")
+    OVER_3_MONTHS = "gt_3m", _("More than 3 months")
 
 
 class MriStatus(models.TextChoices):
-    NONE = "none", "I have not had an MRI"
-    UPLOAD = "upload", "I have one and will upload it"
-    CENTRE_SENDS = "centre_sends", "I have one and my imaging centre will send it"
+    NONE = "none", _("I have not had an MRI")
+    UPLOAD = "upload", _("I have one and will upload it")
+    CENTRE_SENDS = "centre_sends", _("I have one and my imaging centre will send it")
 
 
 class MriRegion(models.TextChoices):
-    NECK = "neck", "Neck (cervical spine)"
-    UPPER_BACK = "upper_back", "Upper or middle back (thoracic spine)"
-    LOWER_BACK = "lower_back", "Lower back (lumbar spine)"
-    UNSURE = "unsure", "Not sure"
+    NECK = "neck", _("Neck (cervical spine)")
+    UPPER_BACK = "upper_back", _("Upper or middle back (thoracic spine)")
+    LOWER_BACK = "lower_back", _("Lower back (lumbar spine)")
+    UNSURE = "unsure", _("Not sure")
 
 
 class ContactMethod(models.TextChoices):
-    PHONE = "phone", "Phone call"
-    TEXT = "text", "Text message"
-    EMAIL = "email", "Email"
+    PHONE = "phone", _("Phone call")
+    TEXT = "text", _("Text message")
+    EMAIL = "email", _("Email")
 
 
 class ContactTime(models.TextChoices):
-    MORNING = "morning", "Morning (8 am to noon)"
-    AFTERNOON = "afternoon", "Afternoon (noon to 5 pm)"
-    ANY = "any", "Any time"
+    MORNING = "morning", _("Morning (8 am to noon)")
+    AFTERNOON = "afternoon", _("Afternoon (noon to 5 pm)")
+    ANY = "any", _("Any time")
 
 
 class Source(models.TextChoices):
-    ARTICLE = "article", "Your stretching articles"
-    SEARCH = "search", "A web search"
-    DOCTOR = "doctor", "My doctor"
-    FRIEND = "friend", "A friend or family member"
-    SOCIAL = "social", "Social media"
-    OTHER = "other", "Somewhere else"
+    ARTICLE = "article", _("Your stretching articles")
+    SEARCH = "search", _("A web search")
+    DOCTOR = "doctor", _("My doctor")
+    FRIEND = "friend", _("A friend or family member")
+    SOCIAL = "social", _("Social media")
+    OTHER = "other", _("Somewhere else")
 
 
 class Kind(models.TextChoices):
-    REVIEW = "review", "MRI review request"
-    URGENT_CALLBACK = "urgent_callback", "Urgent call-back"
+    REVIEW = "review", _("MRI review request")
+    URGENT_CALLBACK = "urgent_callback", _("Urgent call-back")
 
 
 class DecisionReason(models.TextChoices):
-    SURGICAL_CANDIDATE = "procedure_candidate", "Findings fit a procedure we offer"
-    CONSERVATIVE = "conservative_care", "Conservative care plan"
-    IMAGING_INSUFFICIENT = "imaging_insufficient", "Imaging insufficient or too old"
-    OUTSIDE_SCOPE = "outside_scope", "Outside what the clinic treats"
-    NEEDS_INFO = "needs_information", "More information needed from the patient"
-    REFER_ELSEWHERE = "refer", "Referred to another specialist"
+    SURGICAL_CANDIDATE = "procedure_candidate", _("Findings fit a procedure we offer")
+    CONSERVATIVE = "conservative_care", _("Conservative care plan")
+    IMAGING_INSUFFICIENT = "imaging_insufficient", _("Imaging insufficient or too old")
+    OUTSIDE_SCOPE = "outside_scope", _("Outside what the clinic treats")
+    NEEDS_INFO = "needs_information", _("More information needed from the patient")
+    REFER_ELSEWHERE = "refer", _("Referred to another specialist")
 
 
 US_STATES = [

@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from . import choices
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
-REQUIRED_CHOICE = "Please choose one of the options."
-REQUIRED_YES_NO = "Please answer yes or no."
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+REQUIRED_CHOICE = _("Please choose one of the options.")
+REQUIRED_YES_NO = _("Please answer yes or no.")
 
 
 def _helper(*layout) -> FormHelper:
@@ -56,7 +56,7 @@ def checkboxes(label, choices_, required_message, help_text=""):
         help_text=help_text,
         choices=choices_,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": required_message, "invalid_choice": "Please choose from the list."},
+        error_messages={"required": required_message, "invalid_choice": _("Please choose from the list.")},
     )
 
 
@@ -80,8 +80,8 @@ class StepForm(forms.Form):
 
 
 class SafetyForm(StepForm):
-    title = "First, your safety"
-    intro = "Some symptoms need care today, not a review. Please answer each question about how you are right now."
+    title = _("First, your safety")
+    intro = _("Some symptoms need care today, not a review. Please answer each question about how you are right now.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,10 +97,10 @@ class SafetyForm(StepForm):
 
 
 phone_field_kwargs = dict(
-    label="Phone number",
+    label=_("Phone number"),
     max_length=30,
-    help_text="A US number we can reach you on, for example (555) 123-4567.",
-    error_messages={"required": "Please give a phone number so we can reach you."},
+    help_text=_("A US number we can reach you on, for example (555) 123-4567."),
+    error_messages={"required": _("Please give a phone number so we can reach you.")},
     widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
 )
 
@@ -109,10 +109,10 @@ def clean_phone_number(raw: str) -> str:
     try:
         number = phonenumbers.parse(raw, "US")
     except phonenumbers.NumberParseException:
-        raise forms.ValidationError("This does not look like a phone number. Please check it, e.g. (555) 123-4567.")
+        raise forms.ValidationError(_("This does not look like a phone number. Please check it, e.g. (555) 123-4567."))
     if not phonenumbers.is_valid_number(number):
         raise forms.ValidationError(
-            "This phone number is not complete or not in use. Please check the digits and the area code."
+            _("This phone number is not complete or not in use. Please check the digits and the area code.")
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -120,65 +120,65 @@ def clean_phone_number(raw: str) -> str:
 def clean_dob(dob: date, today: date | None = None) -> date:
     today = today or date.today()
     if dob > today:
-        raise forms.ValidationError("Your date of birth cannot be in the future.")
+        raise forms.ValidationError(_("Your date of birth cannot be in the future."))
     if dob.year < today.year - 120:
-        raise forms.ValidationError("Please check the year of your date of birth.")
+        raise forms.ValidationError(_("Please check the year of your date of birth."))
     return dob
 
 
 class ContactForm(StepForm):
-    title = "How to reach you"
-    intro = "We use these details only to contact you about your review."
+    title = _("How to reach you")
+    intro = _("We use these details only to contact you about your review.")
 
     first_name = forms.CharField(
-        label="First name",
+        label=_("First name"),
         max_length=80,
-        error_messages={"required": "Please tell us your first name."},
+        error_messages={"required": _("Please tell us your first name.")},
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
-        label="Last name",
+        label=_("Last name"),
         max_length=80,
-        error_messages={"required": "Please tell us your last name."},
+        error_messages={"required": _("Please tell us your last name.")},
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     date_of_birth = forms.DateField(
-        label="Date of birth",
-        help_text="You will need it to see your request's status.",
+        label=_("Date of birth"),
+        help_text=_("You will need it to see your request's status."),
         error_messages={
-            "required": "Please give your date of birth.",
-            "invalid": "Please enter a full date, for example 1970-03-21.",
+            "required": _("Please give your date of birth."),
+            "invalid": _("Please enter a full date, for example 1970-03-21."),
         },
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
     submitted_by_guardian = forms.BooleanField(
-        label="I am the parent or legal guardian of the patient and I am filling this in for them.",
+        label=_("I am the parent or legal guardian of the patient and I am filling this in for them."),
         required=False,
     )
     email = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
         error_messages={
-            "required": "Please give an email address; we send your reference there.",
-            "invalid": "This does not look like an email address. Please check it, e.g. name@example.com.",
+            "required": _("Please give an email address; we send your reference there."),
+            "invalid": _("This does not look like an email address. Please check it, e.g. name@example.com."),
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(**phone_field_kwargs)
     postal_code = forms.CharField(
-        label="ZIP code",
+        label=_("ZIP code"),
         max_length=10,
-        validators=[RegexValidator(r"^\d{5}(-\d{4})?$", "Please enter a 5-digit ZIP code, for example 60614.")],
-        error_messages={"required": "Please give your ZIP code."},
+        validators=[RegexValidator(r"^\d{5}(-\d{4})?$", _("Please enter a 5-digit ZIP code, for example 60614."))],
+        error_messages={"required": _("Please give your ZIP code.")},
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
     )
     state = forms.ChoiceField(
-        label="State",
-        choices=[("", "Choose your state")] + choices.US_STATES,
-        error_messages={"required": "Please choose your state.", "invalid_choice": "Please choose your state."},
+        label=_("State"),
+        choices=[("", _("Choose your state"))] + choices.US_STATES,
+        error_messages={"required": _("Please choose your state."), "invalid_choice": _("Please choose your state.")},
     )
-    contact_method = radio("How should we contact you?", choices.ContactMethod.choices)
-    contact_time = radio("When is a good time?", choices.ContactTime.choices)
+    contact_method = radio(_("How should we contact you?"), choices.ContactMethod.choices)
+    contact_time = radio(_("When is a good time?"), choices.ContactTime.choices)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -203,7 +203,7 @@ class ContactForm(StepForm):
         email = self.cleaned_data["email"].strip().lower()
         domain = email.rsplit("@", 1)[-1]
         if "." not in domain or domain.endswith(".") or len(domain.rsplit(".", 1)[-1]) < 2:
-            raise forms.ValidationError("This email address is missing its ending, such as .com. Please check it.")
+            raise forms.ValidationError(_("This email address is missing its ending, such as .com. Please check it."))
         return email
 
     def clean_phone(self):
@@ -218,34 +218,34 @@ class ContactForm(StepForm):
         if dob and _age_on(dob, date.today()) < 18 and not data.get("submitted_by_guardian"):
             self.add_error(
                 "submitted_by_guardian",
-                "This service is for adults (18 or over). If the patient is younger, a parent or guardian "
-                "must fill in this form for them and tick this box.",
+                _("This service is for adults (18 or over). If the patient is younger, a parent or guardian "
+                "must fill in this form for them and tick this box."),
             )
         return data
 
 
 class PainForm(StepForm):
-    title = "Your pain"
-    intro = "Tell us where it hurts and how it affects you."
+    title = _("Your pain")
+    intro = _("Tell us where it hurts and how it affects you.")
 
-    regions = checkboxes("Where is your pain?", choices.Region.choices, "Please choose at least one area.")
-    side = radio("Which side?", choices.Side.choices)
-    pain_duration = radio("How long have you had this pain?", choices.PainDuration.choices)
+    regions = checkboxes(_("Where is your pain?"), choices.Region.choices, _("Please choose at least one area."))
+    side = radio(_("Which side?"), choices.Side.choices)
+    pain_duration = radio(_("How long have you had this pain?"), choices.PainDuration.choices)
     severity = forms.IntegerField(
-        label="How bad is it on most days, from 0 (no pain) to 10 (the worst you can imagine)?",
+        label=_("How bad is it on most days, from 0 (no pain) to 10 (the worst you can imagine)?"),
         min_value=0,
         max_value=10,
         error_messages={
-            "required": "Please give a number from 0 to 10.",
-            "invalid": "Please give a whole number from 0 to 10.",
-            "min_value": "Please give a number from 0 to 10.",
-            "max_value": "Please give a number from 0 to 10.",
+            "required": _("Please give a number from 0 to 10."),
+            "invalid": _("Please give a whole number from 0 to 10."),
+            "min_value": _("Please give a number from 0 to 10."),
+            "max_value": _("Please give a number from 0 to 10."),
         },
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
     )
-    radiating_pain = yes_no("Does the pain travel into your arm or leg?")
-    numbness = yes_no("Do you have numbness or tingling?")
-    weakness = yes_no("Do you have weakness in an arm or leg?")
+    radiating_pain = yes_no(_("Does the pain travel into your arm or leg?"))
+    numbness = yes_no(_("Do you have numbness or tingling?"))
+    weakness = yes_no(_("Do you have weakness in an arm or leg?"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -259,17 +259,17 @@ class PainForm(StepForm):
 
 
 class HistoryForm(StepForm):
-    title = "What you have been told and tried"
+    title = _("What you have been told and tried")
     intro = _("Answer what you know. If you are not sure what you were told, choose “I am not sure”.")
 
     diagnoses = checkboxes(
-        "Has a doctor told you that you have any of these?",
+        _("Has a doctor told you that you have any of these?"),
         choices.Diagnosis.choices,
         _("Please choose at least one, or “I have not been told of a diagnosis”."),
     )
-    diagnosis_other = forms.CharField(label="If something else, what were you told?", max_length=200, required=False)
-    prior_surgery = yes_no("Have you had surgery on your spine before?")
-    prior_surgery_details = forms.CharField(label="If yes, what surgery and when?", max_length=300, required=False)
+    diagnosis_other = forms.CharField(label=_("If something else, what were you told?"), max_length=200, required=False)
+    prior_surgery = yes_no(_("Have you had surgery on your spine before?"))
+    prior_surgery_details = forms.CharField(label=_("If yes, what surgery and when?"), max_length=300, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -279,14 +279,14 @@ class HistoryForm(StepForm):
             self.fields[name] = forms.ChoiceField(
                 label=t.label,
                 required=False,
-                choices=[("", "Not tried")] + list(choices.TreatmentDuration.choices),
+                choices=[("", _("Not tried"))] + list(choices.TreatmentDuration.choices),
                 error_messages={"invalid_choice": REQUIRED_CHOICE},
             )
             treatment_fields.append(name)
         self.helper = _helper(
             "diagnoses",
             "diagnosis_other",
-            Fieldset("Treatments you have tried, and for how long", *treatment_fields),
+            Fieldset(_("Treatments you have tried, and for how long"), *treatment_fields),
             "prior_surgery",
             "prior_surgery_details",
         )
@@ -305,9 +305,9 @@ class HistoryForm(StepForm):
                 _("You chose “not been told of a diagnosis” and a diagnosis. Please choose one or the other."),
             )
         if "other" in dx and not (data.get("diagnosis_other") or "").strip():
-            self.add_error("diagnosis_other", "Please tell us what else you were told, in a few words.")
+            self.add_error("diagnosis_other", _("Please tell us what else you were told, in a few words."))
         if data.get("prior_surgery") == "yes" and not (data.get("prior_surgery_details") or "").strip():
-            self.add_error("prior_surgery_details", "Please tell us briefly what surgery you had and the year.")
+            self.add_error("prior_surgery_details", _("Please tell us briefly what surgery you had and the year."))
         return data
 
     def answers(self):
@@ -327,26 +327,26 @@ MONTHS = [(str(i), date(2000, i, 1).strftime("%B")) for i in range(1, 13)]
 
 
 class MriForm(StepForm):
-    title = "Your MRI"
-    intro = "If you have had an MRI of your spine, we can review it at no cost."
+    title = _("Your MRI")
+    intro = _("If you have had an MRI of your spine, we can review it at no cost.")
 
-    mri_status = radio("Have you had an MRI of your spine?", choices.MriStatus.choices)
+    mri_status = radio(_("Have you had an MRI of your spine?"), choices.MriStatus.choices)
     mri_month = forms.ChoiceField(
-        label="Month it was taken", required=False, choices=[("", "Month")] + MONTHS,
-        error_messages={"invalid_choice": "Please choose a month from the list."},
+        label=_("Month it was taken"), required=False, choices=[("", _("Month"))] + MONTHS,
+        error_messages={"invalid_choice": _("Please choose a month from the list.")},
     )  # fmt: skip
     mri_year = forms.IntegerField(
-        label="Year it was taken",
+        label=_("Year it was taken"),
         required=False,
-        error_messages={"invalid": "Please give the year as four digits, for example 2024."},
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": "YYYY"}),
+        error_messages={"invalid": _("Please give the year as four digits, for example 2024.")},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": _("YYYY")}),
     )
-    mri_region = radio("Which part of your spine was scanned?", choices.MriRegion.choices, required=False)
+    mri_region = radio(_("Which part of your spine was scanned?"), choices.MriRegion.choices, required=False)
     imaging_centre = forms.CharField(
-        label="Imaging centre (name and town)",
+        label=_("Imaging centre (name and town)"),
         max_length=200,
         required=False,
-        help_text="So we can ask them for the images if needed.",
+        help_text=_("So we can ask them for the images if needed."),
     )
 
     # Shown at the question and looked for by uploads.js, which removes it
@@ -364,7 +364,7 @@ class MriForm(StepForm):
             # upload without JavaScript): keep the answer that shows them.
             self.initial.setdefault("mri_status", choices.MriStatus.UPLOAD)
         details = Div(
-            HTML('<p class="fw-semibold mb-1">When was it taken?</p>'),
+            HTML(_('<p class="fw-semibold mb-1">When was it taken?</p>')),
             Div(Div("mri_month", css_class="col-7"), Div("mri_year", css_class="col-5"), css_class="row"),
             "mri_region",
             "imaging_centre",
@@ -383,9 +383,9 @@ class MriForm(StepForm):
             return data
         month, year = data.get("mri_month"), data.get("mri_year")
         if not month and "mri_month" not in self.errors:
-            self.add_error("mri_month", "Please choose the month your MRI was taken (a guess is fine).")
+            self.add_error("mri_month", _("Please choose the month your MRI was taken (a guess is fine)."))
         if year is None and "mri_year" not in self.errors:
-            self.add_error("mri_year", "Please give the year your MRI was taken.")
+            self.add_error("mri_year", _("Please give the year your MRI was taken."))
         if month and year is not None:
             today = date.today()
             if year < 1980 or year > today.year:
@@ -394,15 +394,15 @@ class MriForm(StepForm):
                 taken = date(year, int(month), 1)
                 dob = _draft_dob(self.draft)
                 if taken > today:
-                    self.add_error("mri_month", "The MRI date cannot be in the future.")
+                    self.add_error("mri_month", _("The MRI date cannot be in the future."))
                 elif dob and (taken.year, taken.month) < (dob.year, dob.month):
-                    self.add_error("mri_year", "The MRI date is before your date of birth. Please check both.")
+                    self.add_error("mri_year", _("The MRI date is before your date of birth. Please check both."))
                 else:
                     data["mri_taken_on"] = taken
         if not data.get("mri_region"):
-            self.add_error("mri_region", "Please choose which part was scanned, or “not sure”.")
+            self.add_error("mri_region", _("Please choose which part was scanned, or “not sure”."))
         if not (data.get("imaging_centre") or "").strip():
-            self.add_error("imaging_centre", "Please tell us where it was done, so we can get the images.")
+            self.add_error("imaging_centre", _("Please tell us where it was done, so we can get the images."))
         if status == choices.MriStatus.UPLOAD and self.uploaded_count == 0:
             self.add_error("mri_status", self.no_file_error)
         return data
@@ -431,36 +431,36 @@ def _draft_dob(draft) -> date | None:
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="Add an MRI file",
-        help_text="PDF, JPEG, PNG, DICOM, or a ZIP of DICOM files; up to 100 MB each.",
-        error_messages={"required": "Please choose a file to upload.", "empty": "This file is empty."},
+        label=_("Add an MRI file"),
+        help_text=_("PDF, JPEG, PNG, DICOM, or a ZIP of DICOM files; up to 100 MB each."),
+        error_messages={"required": _("Please choose a file to upload."), "empty": _("This file is empty.")},
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.dcm,.zip,application/dicom"}),
     )
 
 
 class ConsentForm(StepForm):
-    title = "How you found us, and your consent"
-    intro = "Almost done."
+    title = _("How you found us, and your consent")
+    intro = _("Almost done.")
 
     source = forms.ChoiceField(
-        label="How did you hear about us?",
-        choices=[("", "Choose one")] + list(choices.Source.choices),
+        label=_("How did you hear about us?"),
+        choices=[("", _("Choose one"))] + list(choices.Source.choices),
         error_messages={"required": REQUIRED_CHOICE, "invalid_choice": REQUIRED_CHOICE},
     )
     consent_privacy = forms.BooleanField(
         label=(
-            "I have read the privacy notice and agree that the clinic may use my answers and files "
-            "to review my request."
+            _("I have read the privacy notice and agree that the clinic may use my answers and files "
+            "to review my request.")
         ),
-        error_messages={"required": "We can only review your request with your agreement to the privacy notice."},
+        error_messages={"required": _("We can only review your request with your agreement to the privacy notice.")},
     )
-    consent_phone = forms.BooleanField(label="You may call me.", required=False)
-    consent_text = forms.BooleanField(label="You may send me text messages.", required=False)
-    consent_email = forms.BooleanField(label="You may email me.", required=False)
+    consent_phone = forms.BooleanField(label=_("You may call me."), required=False)
+    consent_text = forms.BooleanField(label=_("You may send me text messages."), required=False)
+    consent_email = forms.BooleanField(label=_("You may email me."), required=False)
     # A field people never see: bots fill it in, and their requests are dropped.
     website = forms.CharField(
         required=False,
-        label="Leave this empty",
+        label=_("Leave this empty"),
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
@@ -470,12 +470,15 @@ class ConsentForm(StepForm):
             "source",
             Div("website", css_class="visually-hidden", aria_hidden="true"),
             HTML(
-                '<p class="small">Read our <a href="/privacy/" target="_blank" rel="noopener">privacy notice</a>'
-                f" (version {settings.INTAKE_CONSENT_VERSION}).</p>"
+                _(
+                    '<p class="small">Read our <a href="/privacy/" target="_blank" rel="noopener">privacy notice</a>'
+                    " (version %(version)s).</p>"
+                )
+                % {"version": settings.INTAKE_CONSENT_VERSION}
             ),
             "consent_privacy",
             Fieldset(
-                "May we contact you this way? (each one is your choice)",
+                _("May we contact you this way? (each one is your choice)"),
                 "consent_phone",
                 "consent_text",
                 "consent_email",
@@ -508,12 +511,12 @@ class UrgentCallbackForm(forms.Form):
     last_name = ContactForm.base_fields["last_name"]
     phone = forms.CharField(**phone_field_kwargs)
     consent_phone = forms.BooleanField(
-        label="Please call me back on this number. I agree the clinic may use these details to contact me.",
-        error_messages={"required": "We need your permission to call you back."},
+        label=_("Please call me back on this number. I agree the clinic may use these details to contact me."),
+        error_messages={"required": _("We need your permission to call you back.")},
     )
     website = forms.CharField(
         required=False,
-        label="Leave this empty",
+        label=_("Leave this empty"),
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
@@ -539,10 +542,10 @@ class UrgentCallbackForm(forms.Form):
 
 class StatusCheckForm(forms.Form):
     date_of_birth = forms.DateField(
-        label="Your date of birth",
+        label=_("Your date of birth"),
         error_messages={
-            "required": "Please give your date of birth.",
-            "invalid": "Please enter a full date, for example 1970-03-21.",
+            "required": _("Please give your date of birth."),
+            "invalid": _("Please enter a full date, for example 1970-03-21."),
         },
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
