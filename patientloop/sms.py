@@ -42,11 +42,11 @@ class FileBackend:
 class HttpBackend:
     def __init__(self, url: str, timeout: float = 10.0):
         parts = urlsplit(url)
-        self.auth = None
+        self.auth: str | None = None
         if parts.username:
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
             self.auth = "Basic " + base64.b64encode(pair.encode()).decode()
-        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
         self.url = urlunsplit((parts.scheme, host, parts.path or "/", parts.query, ""))
         self.timeout = timeout
 

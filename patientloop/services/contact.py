@@ -37,7 +37,7 @@ PATIENT_STATUS = Notification.Kind.PATIENT_STATUS
 # An update keeps being pushed back by newer ones, but never beyond this many quiet windows.
 MAX_HOLD_WINDOWS = 3
 
-CALL_REASONS = {
+CALL_REASONS: dict[str, str] = {
     Notification.Kind.PATIENT_CONFIRMATION: "Tell the patient we received the request (phone calls only)",
     Notification.Kind.PATIENT_STATUS: "Tell the patient there is an update on their request (phone calls only)",
 }

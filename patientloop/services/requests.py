@@ -22,7 +22,7 @@ from ..models import PatientRequest
 
 STAFF_PATIENT_ANSWERED = "staff_patient_answered"
 # Where a case goes back to when the patient has answered (intake.transitions allows each).
-RETURN_TO = {Status.NEEDS_MORE_INFO: Status.IN_REVIEW, Status.AWAITING_MRI: Status.MRI_RECEIVED}
+RETURN_TO: dict[str, str] = {Status.NEEDS_MORE_INFO: Status.IN_REVIEW, Status.AWAITING_MRI: Status.MRI_RECEIVED}
 
 
 def _audit(case: ReviewRequest, summary: str, actor=None) -> None:
@@ -110,25 +110,24 @@ def patient_request_answer(*, case_id: int, request_id: int, answer: str) -> Pat
             target = None  # an answer without images: still waiting for them
         if target and not case.patient_requests.filter(state=PatientRequest.State.OPEN).exists():
             case = case_transition(case_id=case.pk, to_status=target)
-        _tell_staff(case, request)
+        _tell_staff(case, occasion=str(request.pk))
     return request
 
 
-def _tell_staff(case: ReviewRequest, request: PatientRequest | None, occasion: str = "") -> None:
-    if case.assigned_to_id and case.assigned_to.email:
+def _tell_staff(case: ReviewRequest, *, occasion: str) -> None:
+    """The assigned staff member, or with none the queue's active members."""
+    users: list = []
+    if case.assigned_to is not None and case.assigned_to.email:
         users = [case.assigned_to]
-    elif case.queue_id:
-        users = [
-            m.user for m in case.queue.memberships.filter(is_active=True, user__is_active=True).select_related("user")
-        ]
-    else:
-        users = []
+    elif case.queue is not None:
+        members = case.queue.memberships.filter(is_active=True, user__is_active=True).select_related("user")
+        users = [m.user for m in members]
     for user in users:
         notification_request(
             case=case,
             kind=STAFF_PATIENT_ANSWERED,
             recipient=user.email,
-            key=f"{STAFF_PATIENT_ANSWERED}:{occasion or request.pk}:{user.pk}",
+            key=f"{STAFF_PATIENT_ANSWERED}:{occasion}:{user.pk}",
         )
 
 
@@ -160,7 +159,7 @@ def patient_contact_change(
             raise ServiceError(_("We have no email address for you; please call us to add one."))
         if (consent_text or consent_phone) and not case.phone:
             raise ServiceError(_("We have no phone number for you; please call us to add one."))
-        allowed = {
+        allowed: dict[str, bool] = {
             ContactMethod.EMAIL: consent_email,
             ContactMethod.TEXT: consent_text,
             ContactMethod.PHONE: consent_phone,
@@ -204,5 +203,5 @@ def patient_file_add(*, case_id: int, uploaded):
         # Waiting for images with no questions to answer: the file is the answer.
         with transaction.atomic():
             case = case_transition(case_id=case.pk, to_status=Status.MRI_RECEIVED)
-            _tell_staff(case, None, occasion=f"file{f.pk}")
+            _tell_staff(case, occasion=f"file{f.pk}")
     return f
