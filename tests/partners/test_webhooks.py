@@ -212,6 +212,7 @@ def test_a_stuck_claim_is_sent_again_under_the_same_event_id(db, seeded, client,
     assert d.state == "pending" and d.attempts == 1
 
 
+@pytest.mark.worker
 def test_delivered_exactly_once_per_event_through_a_broker_outage(transactional_db, seeded_tx, client, receiver):
     """Status changes during a broker outage: the deliveries wait in the outbox;
     once the broker is back the sweep enqueues them and a real worker sends
