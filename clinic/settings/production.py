@@ -42,6 +42,9 @@ def _problems() -> list[str]:
     db = os.environ.get("DATABASE_URL", "")
     if db.startswith("sqlite"):
         problems.append("DATABASE_URL names SQLite: production runs on PostgreSQL (several processes and machines).")
+    sms = os.environ.get("INTAKE_SMS_URL", "")
+    if sms and not sms.startswith("https://"):
+        problems.append("INTAKE_SMS_URL must start with https:// (texts carry status links, the URL a key).")
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if broker.startswith(("filesystem", "memory")):
         problems.append("CELERY_BROKER_URL names an embedded broker: production uses Redis or RabbitMQ.")
