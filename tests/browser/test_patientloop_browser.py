@@ -11,7 +11,7 @@ from patientloop.models import PatientRequest
 from patientloop.services.requests import patient_request_open
 from tests.intake.test_admin_support import PDF, make_case, make_staff
 
-from .conftest import open_page
+from .conftest import axe_violations, open_page
 from .test_patient_browser import check_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -81,3 +81,23 @@ def test_the_patient_withdraws_with_a_confirmation_at_360_px(seeded_tx, phone_pa
     page.get_by_text("Your request was withdrawn").wait_for()
     assert ReviewRequest.objects.get(pk=case.pk).status == Status.WITHDRAWN
     check_page(page, "withdrawn")
+
+
+def test_a_coordinator_asks_for_images_from_the_case_page(seeded_tx, browser, live_server):
+    from .test_admin_browser import sign_in
+
+    staff = make_staff()
+    case = make_case(staff.queue_a, status=Status.TRIAGE)
+    context, page = open_page(browser, live_server, width=1280, height=900)
+    try:
+        sign_in(page, live_server.url, staff.coord_a.username)
+        page.goto(f"{live_server.url}/admin/intake/reviewrequest/{case.pk}/change/")
+        page.get_by_label("Ask for").select_option("images")
+        page.get_by_label("Questions for the patient").fill("Please upload your lumbar MRI.")
+        with page.expect_navigation():
+            page.click("#ask-patient")
+        assert "Please upload your lumbar MRI." in page.locator("#patient-requests").inner_text()
+        assert axe_violations(page) == []
+        assert ReviewRequest.objects.get(pk=case.pk).status == Status.AWAITING_MRI
+    finally:
+        context.close()
