@@ -219,3 +219,24 @@ def test_a_file_for_a_case_awaiting_its_mri_without_questions_moves_it_on(client
     case = ReviewRequest.objects.get(pk=case.pk)
     assert case.status == Status.MRI_RECEIVED and case.files.count() == 1
     assert Notification.objects.filter(case=case, kind="staff_patient_answered", recipient=staff.coord_a.email).exists()
+
+
+def test_the_retention_purge_removes_the_answers_and_what_was_waiting(client, in_review, staff):
+    from intake.services.retention import case_purge
+    from patientloop.models import CallTask, PendingUpdate, TextMessage
+    from patientloop.services.contact import patient_message, patient_update_request
+
+    request = patient_request_open(
+        case_id=in_review.pk, kind="information", questions="Which leg?", actor=staff.clinician
+    )
+    PatientRequest.objects.filter(pk=request.pk).update(answer=SECRET, state="answered")
+    ReviewRequest.objects.filter(pk=in_review.pk).update(consent_text=True, consent_email=False)
+    case = ReviewRequest.objects.get(pk=in_review.pk)
+    patient_message(case=case, kind="patient_status", key="t:1")
+    patient_update_request(case=case)
+    assert case_purge(case_id=case.pk)
+    request.refresh_from_db()
+    assert (request.questions, request.answer) == ("", "")
+    assert not TextMessage.objects.exclude(recipient="").exists()
+    assert not PendingUpdate.objects.filter(state="pending").exists()
+    assert not CallTask.objects.filter(done_at__isnull=True).exists()
