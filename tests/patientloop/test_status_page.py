@@ -62,6 +62,7 @@ def test_actions_without_the_date_of_birth_change_nothing(client, staff):
     case = make_case(staff.queue_a)
     response = client.post(_url(case, "withdraw"), {"confirm": "on"})
     assert response.status_code == 302 and response.url == status_link(case)
+    assert b"please confirm your date of birth again" in client.get(response.url).content
     other = make_case(staff.queue_a)
     _verified(client, other)  # verified for another case
     client.post(_url(case, "withdraw"), {"confirm": "on"})
