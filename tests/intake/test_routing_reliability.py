@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from intake.models import CaseEvent, Notification, Outbox, ReviewRequest
 from intake.services.routing import case_route
 from intake.services.submission import review_request_submit
-from tests.conftest import drop_other_connections, purge_broker
+from tests.conftest import broker_down, drop_other_connections, purge_broker
 from tests.factories import CaseFactory, MembershipFactory, UserFactory
 
 from .helpers import wait_for
@@ -115,7 +115,7 @@ def test_broker_down_at_submit_then_the_sweeper_routes_exactly_once(client, seed
 
     from .helpers import submit_complete
 
-    with broker_unreachable(app):
+    with broker_down(app):
         response = submit_complete(client)
         assert response.status_code == 302
         assert "Thank you, we have your request" in client.get(response["Location"]).content.decode()
@@ -141,29 +141,6 @@ def test_broker_down_at_submit_then_the_sweeper_routes_exactly_once(client, seed
     assert CaseEvent.objects.filter(case=case, kind="routed").count() == 1
     confirmation = Notification.objects.get(case=case, kind="patient_confirmation")
     assert (confirmation.state, confirmation.attempts) == ("sent", 1)
-
-
-class broker_unreachable:
-    """Point the Celery app at a port where nothing listens, then restore it."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def _reset(self):
-        from kombu import pools
-
-        pools.reset()  # the global connection/producer pools are keyed by URL
-        self.app._pool = None
-        self.app.amqp._producer_pool = None
-
-    def __enter__(self):
-        self.configured = self.app.conf.broker_url
-        self.app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-        self._reset()
-
-    def __exit__(self, *exc):
-        self.app.conf.broker_url = self.configured
-        self._reset()
 
 
 def _worker_env():

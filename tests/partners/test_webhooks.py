@@ -15,44 +15,10 @@ from intake.services.lifecycle import case_transition
 from intake.services.routing import case_route
 from partners import services
 from partners.models import Partner, WebhookDelivery
-from tests.conftest import drop_other_connections, purge_broker
+from tests.conftest import broker_down, drop_other_connections, purge_broker
 from tests.intake.helpers import wait_for
 
 from .conftest import REFERRAL, auth, make_key, make_partner
-
-
-class broker_down:
-    """The broker at a port where nothing listens, whatever is configured.
-
-    Celery reads a Django-namespaced key (CELERY_BROKER_URL) before the plain
-    one, and the embedded filesystem transport wins over any URL, so both
-    spellings of both settings are pointed away and restored afterwards."""
-
-    URLS = ("broker_url", "CELERY_BROKER_URL", "broker_write_url", "CELERY_BROKER_WRITE_URL")
-    KEYS = (*URLS, "broker_transport", "CELERY_BROKER_TRANSPORT")
-
-    def __init__(self, app):
-        self.app = app
-
-    def _reset(self):
-        from kombu import pools
-
-        pools.reset()  # the global connection/producer pools are keyed by URL
-        self.app._pool = None
-        self.app.amqp._producer_pool = None
-
-    def __enter__(self):
-        conf = self.app.conf
-        self.saved = {k: conf[k] for k in self.KEYS if k in conf}
-        for k in self.KEYS:
-            conf[k] = "redis://127.0.0.1:1/0" if k in self.URLS else None
-        self._reset()
-        assert self.app.connection_for_write().as_uri().endswith("127.0.0.1:1/0")
-
-    def __exit__(self, *exc):
-        for k in self.KEYS:
-            self.app.conf[k] = self.saved.get(k)  # absent ones: None, their default
-        self._reset()
 
 
 def _docs_verify():
