@@ -194,7 +194,7 @@ def _submit(request, draft, consent_form):
     if (case := case_for_submission(draft["key"])) is not None:
         return _submitted(request, case)
     if limit_exceeded("submit", client_address(request), settings.INTAKE_SUBMIT_LIMIT_PER_HOUR):
-        return too_many(request, "requests")
+        return too_many(request, _("requests"))
     # The step view saw every earlier step complete before it got here.
     # Every step's answers were validated when the step was sent, and the draft
     # lives on the server where the browser cannot alter it, so the answers are
@@ -205,7 +205,7 @@ def _submit(request, draft, consent_form):
         draft["answers"].pop("mri", None)
         request.session.modified = True
         messages.error(
-            request, "Your MRI file is no longer uploaded. Please upload it again, or choose another option."
+            request, _("Your MRI file is no longer uploaded. Please upload it again, or choose another option.")
         )
         return redirect(_step_url("mri"))
     answers["source_page"] = request.session.get("intake_source_page", "")
@@ -271,7 +271,7 @@ def urgent(request):
         if (case := case_for_submission(key)) is not None:
             return _urgent_done(request, case, emergency)
         if limit_exceeded("submit", client_address(request), settings.INTAKE_SUBMIT_LIMIT_PER_HOUR):
-            return too_many(request, "requests")
+            return too_many(request, _("requests"))
         answers = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "phone", "consent_phone")}
         answers.update(
             red_flags=flags, contact_method="phone", consent_privacy=True, language=translation.get_language()
@@ -310,7 +310,7 @@ def upload(request):
     draft = _draft(request, create=False)
     if draft is None:
         if _wants_json(request):
-            return JsonResponse({"ok": False, "error": "Your session has ended. Please start again."}, status=400)
+            return JsonResponse({"ok": False, "error": _("Your session has ended. Please start again.")}, status=400)
         return redirect("intake:start")
     if limit_exceeded("upload", client_address(request), settings.INTAKE_UPLOAD_LIMIT_PER_HOUR):
         if _wants_json(request):
@@ -331,7 +331,7 @@ def upload(request):
             if getattr(request, "upload_storage_error", None) is not None:
                 raise StorageUnavailable("upload temporary file") from request.upload_storage_error
             if not files:
-                results.append((None, None, "Please choose a file to upload."))
+                results.append((None, None, _("Please choose a file to upload.")))
             for uploaded in files:
                 try:
                     results.append((uploaded.name, mri_file_add(uploaded=uploaded, draft_key=draft["key"]), None))
@@ -395,7 +395,7 @@ def upload_remove(request, file_id: int):
 @require_http_methods(["GET", "POST"])
 def status(request, token: str):
     if limit_exceeded("status", client_address(request), settings.INTAKE_STATUS_LIMIT_PER_HOUR):
-        return too_many(request, "status look-ups")
+        return too_many(request, _("status look-ups"))
     try:
         case = case_for_token(token)
     except TokenExpired:
@@ -409,7 +409,7 @@ def status(request, token: str):
         # Wrong answers for one link are limited separately from the address.
         attempts_key = f"status-dob:{case.pk}"
         if failures(attempts_key) >= 5:
-            return too_many(request, "attempts for this link")
+            return too_many(request, _("attempts for this link"))
         if case.date_of_birth and form.cleaned_data["date_of_birth"] == case.date_of_birth:
             clear_failures(attempts_key)
             # This browser passed the check for this case: the status page's

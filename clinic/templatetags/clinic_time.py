@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from django import template
 from django.conf import settings
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -65,6 +66,10 @@ def format_clinic_time(moment: datetime | None, fmt: str = PATIENT_FORMAT) -> st
     if moment is None or moment == "":
         return ""
     fmt = NAMED_FORMATS.get(fmt, fmt)
+    if fmt == PATIENT_FORMAT:
+        # Word order differs by language ("1 de diciembre de 2026"): the
+        # catalogue holds each language's format.
+        fmt = gettext("l j F Y, g:i a")
     if timezone.is_naive(moment):
         # Naive datetimes are never stored (USE_TZ); treat one as the clinic's wall clock.
         local = moment.replace(tzinfo=clinic_zone())

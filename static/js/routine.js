@@ -14,6 +14,14 @@
   var holds = parseInt(box.getAttribute("data-holds"), 10) || 1;
   var perSide = box.getAttribute("data-per-side") === "true";
   var cue = box.getAttribute("data-breathing-cue") || "";
+
+  // Words come from the page (data-msg-*, translated by the template) in the
+  // patient's language; the English here is only a fallback.
+  function t(key, english, vars) {
+    var text = box.getAttribute("data-msg-" + key) || english;
+    Object.keys(vars || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(vars[name])); });
+    return text;
+  }
   var display = box.querySelector(".timer-display");
   var breath = box.querySelector(".breath-prompt");
   var status = box.querySelector(".timer-status");
@@ -50,20 +58,22 @@
 
   function render() {
     display.textContent = clock(remaining);
-    holdsLabel.textContent = "Hold " + hold + " of " + holds + (perSide ? (hold % 2 ? " (first side)" : " (second side)") : "");
+    holdsLabel.textContent = t("hold-of", "Hold {hold} of {holds}", {hold: hold, holds: holds}) +
+      (perSide ? " " + (hold % 2 ? t("first-side", "(first side)") : t("second-side", "(second side)")) : "");
   }
 
   function tick() {
     remaining = endsAt - Date.now();
     if (remaining <= 0) { finish(); return; }
     var elapsed = holdMs - remaining;
-    breath.textContent = Math.floor(elapsed / BREATH_MS) % 2 === 0 ? "Breathe in slowly…" : "Breathe out slowly…";
+    breath.textContent = Math.floor(elapsed / BREATH_MS) % 2 === 0 ?
+      t("breathe-in", "Breathe in slowly…") : t("breathe-out", "Breathe out slowly…");
     if (!halfwaySaid && remaining <= holdMs / 2) {
       halfwaySaid = true;
-      say("Halfway. Keep breathing slowly. Stay gentle: no bouncing.");
+      say(t("halfway", "Halfway. Keep breathing slowly. Stay gentle: no bouncing."));
     } else if (!reminderSaid && remaining <= 10000 && holdMs > 20000) {
       reminderSaid = true;
-      say("Ten seconds left. Breathe out and let the stretch ease a little further, without pain.");
+      say(t("ten-left", "Ten seconds left. Breathe out and let the stretch ease a little further, without pain."));
     }
     render();
   }
@@ -72,22 +82,24 @@
     var fresh = remaining === holdMs;
     endsAt = Date.now() + remaining;
     ticker = window.setInterval(tick, 200);
-    toggle.textContent = "Pause";
+    toggle.textContent = t("pause", "Pause");
+    var seconds = Math.round(holdMs / 1000);
     if (fresh) {
-      say("Hold " + (holds > 1 ? hold + " of " + holds + " " : "") + "started: " + Math.round(holdMs / 1000) +
-          " seconds. " + cue);
+      say((holds > 1 ?
+        t("started-of", "Hold {hold} of {holds} started: {seconds} seconds.", {hold: hold, holds: holds, seconds: seconds}) :
+        t("started", "Hold started: {seconds} seconds.", {seconds: seconds})) + " " + cue);
     } else {
-      say("Resumed.");
+      say(t("resumed", "Resumed."));
     }
-    breath.textContent = "Breathe in slowly…";
+    breath.textContent = t("breathe-in", "Breathe in slowly…");
   }
 
   function pause() {
     window.clearInterval(ticker);
     ticker = null;
     remaining = Math.max(0, endsAt - Date.now());
-    toggle.textContent = "Resume";
-    say("Paused with " + Math.ceil(remaining / 1000) + " seconds left.");
+    toggle.textContent = t("resume", "Resume");
+    say(t("paused", "Paused with {seconds} seconds left.", {seconds: Math.ceil(remaining / 1000)}));
     render();
   }
 
@@ -107,12 +119,16 @@
     if (hold < holds) {
       hold += 1;
       remaining = holdMs;
-      toggle.textContent = "Start hold " + hold + " of " + holds;
-      say("Done. Gently let go." + (perSide ? " Switch sides." : "") + " Rest for a breath or two, then start hold " +
-          hold + " of " + holds + ".");
+      toggle.textContent = t("start-hold", "Start hold {hold} of {holds}", {hold: hold, holds: holds});
+      say(perSide ?
+        t("done-switch", "Done. Gently let go. Switch sides. Rest for a breath or two, then start hold {hold} of {holds}.",
+          {hold: hold, holds: holds}) :
+        t("done-next", "Done. Gently let go. Rest for a breath or two, then start hold {hold} of {holds}.",
+          {hold: hold, holds: holds}));
     } else {
-      toggle.textContent = "Start again";
-      say("Done. Gently let go. That was the last hold of this stretch: go on to the next one when you are ready.");
+      toggle.textContent = t("start-again", "Start again");
+      say(t("done-last",
+        "Done. Gently let go. That was the last hold of this stretch: go on to the next one when you are ready."));
     }
   }
 
@@ -124,10 +140,11 @@
 
   reset.addEventListener("click", function () {
     clearHold();
-    toggle.textContent = hold > 1 ? "Start hold " + hold + " of " + holds : "Start the hold";
+    toggle.textContent = hold > 1 ?
+      t("start-hold", "Start hold {hold} of {holds}", {hold: hold, holds: holds}) : t("start", "Start the hold");
     breath.textContent = cue;
     render();
-    say("Timer reset to " + Math.round(holdMs / 1000) + " seconds.");
+    say(t("reset", "Timer reset to {seconds} seconds.", {seconds: Math.round(holdMs / 1000)}));
   });
 
   render();
