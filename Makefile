@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint mypy format bench bench-imaging loadtest soak install install-dev browser-deps dicom-deps pdf-deps clean
+.PHONY: run test lint mypy format bench bench-imaging loadtest soak install install-dev browser-deps dicom-deps pdf-deps gettext-deps messages clean
 
 $(VENV)/bin/python:
 	@PYBIN=$$(scripts/find-python.sh) || exit 1; echo "Using $$PYBIN"; $$PYBIN -m venv $(VENV)
@@ -50,7 +50,20 @@ pdf-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q $(PDF_PACKAGES) >/dev/null || (apt-get update -q && apt-get install -y -q $(PDF_PACKAGES)); \
 	  else echo "The PDF tests need: sudo apt-get install -y $(PDF_PACKAGES)" >&2; exit 1; fi; }
 
-test: install-dev browser-deps dicom-deps pdf-deps
+# Translations: locale/*/LC_MESSAGES/*.po are written by hand; the compiled .mo files are committed,
+# so a fresh clone runs without gettext. `make messages` (Debian's gettext) collects new words and
+# compiles; fill every new msgstr, then run it again (tests/clinic/test_catalogue.py checks both).
+gettext-deps:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q gettext >/dev/null || (apt-get update -q && apt-get install -y -q gettext); \
+	  else echo "Translations need Debian's gettext: sudo apt-get install -y gettext" >&2; exit 1; fi; }
+
+messages: install gettext-deps
+	$(PY) manage.py makemessages -l es -d django --ignore=.venv --ignore=node_modules --ignore=bench --ignore=tests
+	$(PY) manage.py compilemessages -l es --ignore=.venv --ignore=node_modules
+
+test: install-dev browser-deps dicom-deps pdf-deps gettext-deps
+	msgfmt --check -o /dev/null locale/es/LC_MESSAGES/django.po
 	@echo "Database: $${DATABASE_URL:-SQLite (embedded default)}" | sed -E 's#//[^@]*@#//#'
 	@echo "Broker:   $${CELERY_BROKER_URL:-kombu filesystem transport (embedded default)}" | sed -E 's#//[^@]*@#//#'
 	$(PY) -m pytest $(PYTEST_ARGS)
