@@ -95,8 +95,16 @@ def _transition(
             raise ServiceError("A decision needs a reason category and a note.")
         case.decision_reason = reason_category
         case.decided_at = now
-    if to_status == Status.MRI_RECEIVED and case.mri_received_at is None:
-        case.mri_received_at = now
+    if to_status == Status.MRI_RECEIVED:
+        # "MRI received" is a fact about files: one on the case, or a reason
+        # written down (films seen at the imaging centre, say).
+        if not note.strip() and not case.files.exists():
+            raise ServiceError(
+                f"{case.reference} has no MRI file. Attach the images, or write how the MRI was received "
+                "(for example: films seen at the imaging centre)."
+            )
+        if case.mri_received_at is None:
+            case.mri_received_at = now
     sla.on_status_change(case, old, to_status, now)
     case.status = to_status
     event = CaseEvent(

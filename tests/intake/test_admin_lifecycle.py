@@ -34,6 +34,8 @@ def status_events(case):
 def test_every_transition_through_the_page_and_the_service(client, staff, from_status, to_status):
     allowed = to_status in TRANSITIONS[from_status]
     extra = DECISION_DATA if to_status in DECISIONS else {}
+    if to_status == Status.MRI_RECEIVED:
+        extra = {"note": "Films seen at the imaging centre."}  # no file on these cases
 
     # Through the page's POST, as a clinician (who may also decide).
     case = make_case(staff.queue_a, status=from_status)
@@ -270,3 +272,25 @@ def test_bulk_decisions_are_refused():
 
     with pytest.raises(ValueError, match="clinical decision"):
         cases_bulk_transition(case_ids=[], to_status=Status.CANDIDATE, actor=None)
+
+
+def test_mri_received_needs_a_file_or_a_written_reason(staff):
+    import secrets
+
+    from intake.models import MriFile
+
+    bare = make_case(staff.queue_a, status=Status.AWAITING_MRI)
+    with pytest.raises(ServiceError, match="has no MRI file"):
+        case_transition(case_id=bare.pk, to_status=Status.MRI_RECEIVED, actor=staff.clinician)
+    bare.refresh_from_db()
+    assert bare.status == Status.AWAITING_MRI and not status_events(bare).exists()
+    moved = case_transition(
+        case_id=bare.pk, to_status=Status.MRI_RECEIVED, actor=staff.clinician, note="Films seen at the centre."
+    )
+    assert moved.status == Status.MRI_RECEIVED
+    with_file = make_case(staff.queue_a, status=Status.AWAITING_MRI)
+    MriFile.objects.create(
+        case=with_file, original_name="IM1", stored_name=secrets.token_hex(20), file_type="dicom", size=1,
+        sha256="0" * 64,
+    )  # fmt: skip
+    assert case_transition(case_id=with_file.pk, to_status=Status.MRI_RECEIVED).status == Status.MRI_RECEIVED
