@@ -69,10 +69,15 @@ def test_switching_on_a_step_keeps_the_step_and_the_draft(client, seeded):
 
 def test_blank_form_cache_is_kept_per_language(client):
     intake_views._BLANK_FORM_HTML.clear()
-    client.get(step_url("safety"))
-    client.get(step_url("safety") + "?lang=es")
-    assert ("safety", "en") in intake_views._BLANK_FORM_HTML
-    assert ("safety", "es") in intake_views._BLANK_FORM_HTML
+    english_label, spanish_label = "New loss of control of your bladder", "Pérdida reciente del control de la vejiga"
+    english = client.get(step_url("safety")).content.decode()
+    spanish = client.get(step_url("safety") + "?lang=es").content.decode()
+    again = client.get(step_url("safety")).content.decode()
+    assert english_label in english and spanish_label not in english
+    # A cached English form is never served to a Spanish reader, nor the reverse.
+    assert spanish_label in spanish and english_label not in spanish
+    assert english_label in again and spanish_label not in again
+    assert {("safety", "en"), ("safety", "es")} <= set(intake_views._BLANK_FORM_HTML)
 
 
 def test_switcher_adds_no_script_and_the_policy_still_forbids_inline_script(client):

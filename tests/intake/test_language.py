@@ -69,3 +69,77 @@ def test_the_dashboard_counts_requests_by_language(admin_user, seeded):
     CaseFactory(language="en")
     board = dashboard_for(admin_user)
     assert dict(board.languages) == {"English": 1, "Español": 2}
+
+
+# --- The whole request in Spanish -------------------------------------------------
+def _english_phrases():
+    """Every translated English message of some length, as a patient would read it."""
+    import re
+    from pathlib import Path
+
+    import polib
+    from django.conf import settings
+
+    po = polib.pofile(str(Path(settings.BASE_DIR) / "locale/es/LC_MESSAGES/django.po"))
+    phrases = set()
+    for entry in po.translated_entries():
+        text = entry.msgid
+        if entry.msgid_plural or re.search(r"%\(|\{|<|&", text) or len(text) < 16 or entry.msgstr == text:
+            continue
+        phrases.add(text)
+    return phrases
+
+
+def _visible_text(html: str) -> str:
+    import html as html_lib
+    import re
+
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<[^>]+>", " ", html)
+    return " ".join(html_lib.unescape(html).split())
+
+
+def test_the_whole_request_in_spanish_shows_no_english_message(client, seeded, django_capture_on_commit_callbacks):
+    from intake.status_links import status_link
+    from tests.intake.helpers import CONSENT, STEPS
+
+    english = _english_phrases()
+    assert len(english) > 200  # the check would be empty if the catalogue could not be read
+
+    def check(response):
+        assert response.status_code == 200, response.status_code
+        text = _visible_text(response.content.decode())
+        found = sorted(p for p in english if p in text)
+        assert not found, found[:5]
+        return text
+
+    # The patient chooses Español on the first step itself.
+    client.get(step_url("safety"))
+    client.post(reverse("set_language"), {"language": "es", "next": step_url("safety")})
+    assert "Primero, su seguridad" in check(client.get(step_url("safety")))
+    for name, data in STEPS:
+        check(client.get(step_url(name)))
+        assert client.post(step_url(name), data).status_code == 302, name
+    check(client.get(step_url("consent")))
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(step_url("consent"), CONSENT)
+    assert response.status_code == 302
+    confirmation = check(client.get(response.headers["Location"]))
+    assert "Gracias, tenemos su solicitud" in confirmation
+
+    case = ReviewRequest.objects.get()
+    assert case.language == "es" and case.consent_version.endswith("/es")
+    # The date promised on the confirmation, in Spanish words and order.
+    assert " de 20" in confirmation and "hora del Centro" in confirmation
+
+    status = status_link(case)
+    check(client.get(status))
+    page = check(client.post(status, {"date_of_birth": "1970-03-21"}, follow=True))
+    assert case.reference in page and "Su solicitud" in page
+
+
+def test_a_form_error_reads_in_spanish(client):
+    client.post(reverse("set_language"), {"language": "es", "next": step_url("safety")})
+    html = client.post(step_url("safety"), {}).content.decode()
+    assert "Responda sí o no." in html
+    assert "Please answer yes or no." not in html
