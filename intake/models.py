@@ -79,6 +79,8 @@ class RoutingRule(models.Model):
         default=list, blank=True, verbose_name="pain duration is one of", help_text="Empty: any duration."
     )
     if_min_severity = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name="severity at least")
+    # So Spanish requests can go to a queue with Spanish-speaking coordinators.
+    if_language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES, verbose_name="language")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

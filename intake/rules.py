@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils import translation
+
 from .choices import MriRegion, MriStatus, PainDuration, Region
 from .models import MriCondition, RoutingRule, StaffQueue
 
@@ -33,6 +35,7 @@ class CaseFacts:
     regions: tuple[str, ...] = ()
     pain_duration: str = ""
     severity: int | None = None
+    language: str = "en"
     today: date = field(default_factory=date.today)
 
     @classmethod
@@ -46,6 +49,7 @@ class CaseFacts:
             regions=tuple(case.regions or ()),
             pain_duration=case.pain_duration or "",
             severity=case.severity,
+            language=getattr(case, "language", "") or "en",
             today=today or date.today(),
         )
 
@@ -76,7 +80,9 @@ class Decision:
 
 def _label(choices_cls, value):
     try:
-        return choices_cls(value).label.lower()
+        # Staff read the reason, in English, whichever language routed it.
+        with translation.override("en"):
+            return str(choices_cls(value).label).lower()
     except ValueError:
         return value
 
@@ -118,6 +124,10 @@ def explain(rule, facts: CaseFacts) -> list[str] | None:
         if facts.severity is None or facts.severity < rule.if_min_severity:
             return None
         why.append(f"severity {facts.severity} of 10 (at least {rule.if_min_severity})")
+    if rule.if_language:
+        if facts.language != rule.if_language:
+            return None
+        why.append(f"language: {facts.language}")
     return why
 
 

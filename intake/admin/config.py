@@ -90,6 +90,7 @@ class RoutingRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
                     "if_regions",
                     "if_pain_durations",
                     "if_min_severity",
+                    "if_language",
                 ]
             },
         ),
@@ -117,6 +118,8 @@ class RoutingRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
             parts.append("pain: " + ", ".join(str(durations.get(d, d)) for d in rule.if_pain_durations))
         if rule.if_min_severity is not None:
             parts.append(f"severity ≥ {rule.if_min_severity}")
+        if rule.if_language:
+            parts.append(f"language: {rule.get_if_language_display()}")
         return "; ".join(parts) or "anything"
 
     def get_urls(self):

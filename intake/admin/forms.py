@@ -138,6 +138,7 @@ class RoutingRuleForm(forms.ModelForm):
             "if_regions",
             "if_pain_durations",
             "if_min_severity",
+            "if_language",
         ]
 
     def clean_if_regions(self):

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # and the save writes only what routing changes.
 ROUTING_READS = (
     "pk", "status", "version", "created_at", "routed_at", "is_urgent", "red_flags", "is_duplicate", "mri_status",
-    "mri_taken_on", "mri_region", "regions", "pain_duration", "severity", "queue", "assigned_to",
+    "mri_taken_on", "mri_region", "regions", "pain_duration", "severity", "language", "queue", "assigned_to",
     "assigned_at", "matched_rule", "routing_reason", "sla_due_at",
     # read by the lifecycle's status writer and the audit entry
     "reference", "sla_paused_at", "sla_stopped", "first_contact_at",

@@ -143,3 +143,32 @@ def test_a_form_error_reads_in_spanish(client):
     html = client.post(step_url("safety"), {}).content.decode()
     assert "Responda sí o no." in html
     assert "Please answer yes or no." not in html
+
+
+# --- Routing by language ------------------------------------------------------------
+def test_a_rule_can_send_spanish_requests_to_their_own_queue():
+    from intake.models import RoutingRule, StaffQueue
+    from intake.rules import CaseFacts, decide
+
+    spanish_queue, general = StaffQueue(name="Spanish-speaking intake"), StaffQueue(name="General intake")
+    rules = [
+        RoutingRule(priority=5, name="Spanish", target_queue=spanish_queue, if_language="es"),
+        RoutingRule(priority=90, name="Anything else", target_queue=general),
+    ]
+    spanish = decide(CaseFacts(language="es", regions=("neck",)), rules)
+    assert spanish.queue is spanish_queue
+    assert "language: es" in spanish.reason
+    assert decide(CaseFacts(language="en", regions=("neck",)), rules).queue is general
+
+
+def test_a_case_routed_from_a_spanish_request_keeps_english_reasons_for_staff():
+    from django.utils import translation
+
+    from intake.models import RoutingRule, StaffQueue
+    from intake.rules import CaseFacts, decide
+
+    rule = RoutingRule(priority=40, name="Neck", target_queue=StaffQueue(name="Neck"), if_regions=["neck"])
+    with translation.override("es"):
+        decision = decide(CaseFacts(language="es", regions=("neck",)), [rule])
+    assert "region: neck" in decision.reason
+    assert "cuello" not in decision.reason.lower()
