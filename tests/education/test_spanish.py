@@ -63,3 +63,23 @@ def test_filling_spanish_never_overwrites_an_edit():
     assert "name_es" not in spanish_fill(stretch)
     stretch.refresh_from_db()
     assert stretch.name_es == "Retracción de barbilla (editado)"
+
+
+def test_every_seeded_page_reads_in_spanish(client):
+    from tests.intake.test_language import _english_phrases, _visible_text
+
+    seed_content()
+    english = _english_phrases()
+    # English stretch text a Spanish reader must not see (it has a Spanish version).
+    english |= {s.summary_en for s in Stretch.objects.all()} | {c.summary_en for c in Condition.objects.all()}
+    client.post("/i18n/setlang/", {"language": "es", "next": "/"})
+    pages = ["/", "/stretching/", "/privacy/", "/urgent-symptoms/", "/no-such-page/"]
+    for model in (Condition, Stretch, Routine):
+        pages += [obj.get_absolute_url() for obj in model.objects.all()]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code in (200, 404), path
+        text = _visible_text(response.content.decode())
+        found = sorted(p for p in english if p in text)
+        assert not found, (path, found[:5])
+        assert NOTE not in text, path
