@@ -11,6 +11,7 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.utils.dates import MONTHS as MONTH_NAMES
 from django.utils.translation import gettext_lazy as _
 
 from . import choices
@@ -323,7 +324,8 @@ class HistoryForm(StepForm):
         }
 
 
-MONTHS = [(str(i), date(2000, i, 1).strftime("%B")) for i in range(1, 13)]
+# Django's month names, translated lazily (strftime would always say English).
+MONTHS = [(str(i), name) for i, name in MONTH_NAMES.items()]
 
 
 class MriForm(StepForm):
