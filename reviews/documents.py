@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from intake.models import ReviewRequest
 
@@ -60,6 +60,8 @@ def document_context(case: ReviewRequest, version: ReviewVersion) -> dict:
         "clinic_phone": settings.INTAKE_CLINIC_PHONE,
         "has_mri": case.mri_expected or case.mri_received_at is not None,
         "made_on": timezone.localdate(),
+        # <html lang> of the PDF: the language it is rendered in (the reader's).
+        "LANGUAGE_CODE": get_language() or settings.LANGUAGE_CODE,
     }
 
 
