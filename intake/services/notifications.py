@@ -110,7 +110,8 @@ SUBJECTS = {
     Kind.STAFF_URGENT: "URGENT: call back {reference} now",
     Kind.SUPERVISOR_UNASSIGNED: "Case {reference} is waiting: no one to assign",
     Kind.SUPERVISOR_OVERDUE: "Case {reference} is past its SLA",
-    # patientloop's kind (a string, not a Kind: no intake migration for it)
+    # patientloop's kinds (strings, not Kinds: no intake migration for them)
+    "patient_result": _("Your result is ready: request {reference}"),
     "staff_patient_answered": "Case {reference}: the patient answered or sent files",
 }
 

@@ -8,8 +8,11 @@
   same order here in ``text_send``) or a call task for a coordinator.
 - ``patient_updates_dispatch`` (beat, every 20 s) sends the held updates whose
   quiet time has passed: updates N minutes apart or less make one message.
+  ``update_kind`` words it: "your result is ready" for a decision, otherwise
+  "there is an update".
 
-Messages carry no health data: a reference, a link to the status page.
+Messages carry no health data: a reference, a link to the status page. A
+result-ready message says that a result is ready, never which.
 """
 
 import logging
@@ -26,6 +29,7 @@ from intake.models import CaseEvent, Notification, ReviewRequest
 from intake.services.alerts import system_alert_raise
 from intake.services.dispatch import celery_queue_for, enqueue_now, enqueue_on_commit
 from intake.services.notifications import notification_request
+from intake.transitions import Status
 
 from ..channels import CALL, EMAIL, TEXT, patient_channels
 from ..models import CallTask, PendingUpdate, TextMessage
@@ -34,13 +38,46 @@ from ..sms import get_backend, texts_available
 log = logging.getLogger(__name__)
 
 PATIENT_STATUS = Notification.Kind.PATIENT_STATUS
+# A status update that is a decision: "your result is ready; open your status page"
+# (emails/patient_result.txt, patientloop/texts/patient_result.txt). A string, not
+# a Notification.Kind, as staff_patient_answered is: no intake migration for it.
+PATIENT_RESULT = "patient_result"
+# Decisions the patient hears about as a result. "Needs more information" is
+# a result only when a clinician's structured review decided it (the status
+# page then shows the letter); a question alone is still "an update".
+RESULT_STATUSES = {Status.CANDIDATE, Status.NOT_CANDIDATE}
+RESULT_WITH_REVIEW = {Status.NEEDS_MORE_INFO}
+# A consult booked within minutes of "candidate" makes one combined update:
+# it says the result is ready unless the patient was already told so.
+RESULT_IF_UNTOLD = {Status.CONSULT_SCHEDULED}
 # An update keeps being pushed back by newer ones, but never beyond this many quiet windows.
 MAX_HOLD_WINDOWS = 3
 
 CALL_REASONS: dict[str, str] = {
     Notification.Kind.PATIENT_CONFIRMATION: "Tell the patient we received the request (phone calls only)",
     Notification.Kind.PATIENT_STATUS: "Tell the patient there is an update on their request (phone calls only)",
+    PATIENT_RESULT: "Tell the patient their result is ready on the status page (phone calls only)",
 }
+
+
+def update_kind(case: ReviewRequest) -> str:
+    """How a status update is worded, from where the case stands when it is sent:
+    PATIENT_RESULT for a decision, PATIENT_STATUS otherwise."""
+    if case.status in RESULT_STATUSES:
+        return PATIENT_RESULT
+    if case.status in RESULT_WITH_REVIEW:
+        # reviews' Review (related_name "structured_review"), read through the
+        # case so that patientloop does not import reviews (which imports it).
+        reviewed = ReviewRequest.objects.filter(pk=case.pk, structured_review__version__gt=0).exists()
+        return PATIENT_RESULT if reviewed else PATIENT_STATUS
+    if case.status in RESULT_IF_UNTOLD:
+        told = (
+            Notification.objects.filter(case=case, kind=PATIENT_RESULT).exists()
+            or TextMessage.objects.filter(case=case, kind=PATIENT_RESULT).exists()
+            or CallTask.objects.filter(case=case, kind=PATIENT_RESULT).exists()
+        )
+        return PATIENT_STATUS if told else PATIENT_RESULT
+    return PATIENT_STATUS
 
 
 def patient_notify(*, case: ReviewRequest, kind: str, occasion: str, known_new: bool = False) -> list[str]:
@@ -143,8 +180,12 @@ def patient_updates_dispatch(*, now=None) -> int:
             update.dispatched_at = now
             update.save(update_fields=["state", "dispatched_at"])
             case = update.case
+            # The key keeps PATIENT_STATUS whatever the wording: one message per held update.
             patient_message(
-                case=case, kind=PATIENT_STATUS, key=f"{PATIENT_STATUS}:{case.pk}:u{update.pk}", status_shown=case.status
+                case=case,
+                kind=update_kind(case),
+                key=f"{PATIENT_STATUS}:{case.pk}:u{update.pk}",
+                status_shown=case.status,
             )
             sent += 1
     return sent

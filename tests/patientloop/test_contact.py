@@ -26,6 +26,8 @@ from tests.intake.test_admin_support import make_case
 from .conftest import sms_files
 
 WINDOW = timedelta(seconds=180)
+# "MRI received" without a file needs its reason written (issue 14, point 3).
+FILMS_SEEN = "Films seen at the imaging centre"
 
 
 def _deliver_everything(captured=None):
@@ -55,7 +57,7 @@ def test_a_phone_only_patient_gets_no_email_and_no_text_and_the_coordinator_a_ca
     assert case.email == CONTACT["email"] and case.phone  # addresses given, consent not
     # Status updates too: asked for the MRI, then it arrives.
     case_transition(case_id=case.pk, to_status=Status.AWAITING_MRI)
-    case_transition(case_id=case.pk, to_status=Status.MRI_RECEIVED)
+    case_transition(case_id=case.pk, to_status=Status.MRI_RECEIVED, note=FILMS_SEEN)  # no file: its written reason
     assert patient_updates_dispatch(now=clock.now() + WINDOW + timedelta(seconds=1)) == 1
     _deliver_everything()
 
@@ -129,7 +131,7 @@ def test_two_updates_3_s_apart_make_one_message(staff, mailoutbox):
 def test_two_status_changes_in_a_row_reach_the_patient_once(staff, mailoutbox):
     case = make_case(staff.queue_a, status=Status.TRIAGE)
     case_transition(case_id=case.pk, to_status=Status.AWAITING_MRI)
-    case_transition(case_id=case.pk, to_status=Status.MRI_RECEIVED)
+    case_transition(case_id=case.pk, to_status=Status.MRI_RECEIVED, note=FILMS_SEEN)  # no file: its written reason
     assert not Notification.objects.filter(case=case, kind="patient_status").exists()  # held
     patient_updates_dispatch(now=clock.now() + WINDOW + timedelta(seconds=1))
     assert Notification.objects.filter(case=case, kind="patient_status").count() == 1
