@@ -174,3 +174,27 @@ def test_a_case_routed_from_a_spanish_request_keeps_english_reasons_for_staff():
         decision = decide(CaseFacts(language="es", regions=("neck",)), [rule])
     assert "region: neck" in decision.reason
     assert "cuello" not in decision.reason.lower()
+
+
+@pytest.mark.parametrize(
+    "kind, spanish, english",
+    [
+        ("patient_status", "Novedades sobre su solicitud", "An update on your request"),
+        ("patient_result", "Su resultado está listo", "Your result is ready"),
+    ],
+)
+def test_later_patient_emails_go_in_the_case_language(kind, spanish, english):
+    from django.utils import translation
+
+    from intake.models import Notification
+    from intake.services.notifications import notification_send
+    from tests.factories import CaseFactory
+
+    case = CaseFactory(language="es")
+    n = Notification.objects.create(case=case, kind=kind, recipient=case.email, dedupe_key=f"{kind}:{case.pk}")
+    with translation.override("en"):
+        assert notification_send(notification_id=n.pk)
+    [message] = mail.outbox
+    assert spanish in message.subject and english not in message.subject
+    assert "Hola:" in message.body and "Hello," not in message.body
+
