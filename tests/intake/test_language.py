@@ -197,4 +197,3 @@ def test_later_patient_emails_go_in_the_case_language(kind, spanish, english):
     [message] = mail.outbox
     assert spanish in message.subject and english not in message.subject
     assert "Hola:" in message.body and "Hello," not in message.body
-
