@@ -90,3 +90,11 @@ def test_switcher_adds_no_script_and_the_policy_still_forbids_inline_script(clie
     )
     assert form is not None
     assert "<script" not in form.group(0) and "onclick" not in form.group(0)
+
+
+def test_a_browser_set_to_spanish_gets_spanish_until_the_patient_chooses(client):
+    assert '<html lang="es">' in client.get("/", HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9").content.decode()
+    assert '<html lang="en">' in client.get("/", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9").content.decode()
+    # The switcher's choice wins over the browser's.
+    _switch(client, "en", "/")
+    assert '<html lang="en">' in client.get("/", HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9").content.decode()
