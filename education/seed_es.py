@@ -10,6 +10,7 @@ already); both fill only Spanish fields that are still empty.
 from datetime import date
 
 SPANISH_REVIEWED_ON = date(2026, 11, 24)
+SPANISH_REVIEWER = "Equipo de columna (fisioterapeutas, DPT)"
 
 CONDITIONS = {
     "sciatica": {
@@ -285,6 +286,9 @@ def spanish_fill(obj, *, save: bool = True) -> list[str]:
     if changed and not obj.reviewed_on_es:
         obj.reviewed_on_es = SPANISH_REVIEWED_ON
         changed.append("reviewed_on_es")
+    if changed and not obj.reviewed_by_es:
+        obj.reviewed_by_es = SPANISH_REVIEWER
+        changed.append("reviewed_by_es")
     if changed and save and obj.pk:
         obj.save(update_fields=changed)
     return changed

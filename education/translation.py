@@ -11,7 +11,7 @@ from modeltranslation.translator import TranslationOptions, register
 
 from .models import Condition, Routine, Stretch
 
-COMMON = ("name", "summary", "reviewed_on")
+COMMON = ("name", "summary", "reviewed_by", "reviewed_on")
 
 
 @register(Condition)

@@ -31,7 +31,7 @@ def routine_post(stretches, **extra):
         "slug": "admin-routine",
         "summary_en": "Made in the admin.",
         "description_en": "",
-        "reviewed_by": "Spine team (PT, DPT)",
+        "reviewed_by_en": "Spine team (PT, DPT)",
         "reviewed_on_en": "2026-11-20",
         "steps-TOTAL_FORMS": str(len(stretches)),
         "steps-INITIAL_FORMS": "0",

@@ -49,7 +49,7 @@ def test_seeded_content_is_written_in_spanish_too():
     for model in (Condition, Stretch, Routine):
         for obj in model.objects.all():
             assert obj.slug in SPANISH[model._meta.model_name], obj.slug
-            assert obj.name_es and obj.summary_es and obj.reviewed_on_es, obj.slug
+            assert obj.name_es and obj.summary_es and obj.reviewed_on_es and obj.reviewed_by_es, obj.slug
             with translation.override("es"):
                 assert not obj.translation_missing, obj.slug
             assert obj.name_es != obj.name_en
@@ -83,3 +83,5 @@ def test_every_seeded_page_reads_in_spanish(client):
         found = sorted(p for p in english if p in text)
         assert not found, (path, found[:5])
         assert NOTE not in text, path
+        if "/stretches/" in path:
+            assert "Revisado clínicamente por Equipo de columna" in text, path
