@@ -37,6 +37,7 @@ TARGETS = [
     # key, description, value(results), target. Ratios: medians of per-round ratios.
     ("intake_post_ratio", "intake step POST >= 0.6x baseline POST", lambda r: r["intake_step_post_ratio"], 0.6),
     ("intake_get_ratio", "intake form page >= 1.0x baseline form GET", lambda r: r["intake_get_ratio"], 1.0),
+    ("intake_get_es_ratio", "form page in Spanish >= 0.9x English", lambda r: r["intake_get_es_ratio"], 0.9),
     ("route_p95", "submit -> routed p95 <= 50 ms", lambda r: r["route_p95_ms"], 50),
     ("route_throughput_ratio", "routing throughput >= 0.4x bare task", lambda r: r["route_throughput_ratio"], 0.4),
     ("admin_list", "admin list <= 150 ms median at 100k", lambda r: r["admin_list_100k_ms"], 150),
@@ -93,6 +94,8 @@ def write_lua_data() -> dict:
         "baseline_post": ("POST", "/form/", 302, {"Content-Type": "application/x-www-form-urlencoded",
                                                    "Cookie": f"csrftoken={token}"}, baseline_body),
         "intake_get": ("GET", "/mri-review/", 200, {}, None),
+        # The same page for a patient who chose Español (the switcher's cookie).
+        "intake_get_es": ("GET", "/mri-review/", 200, {"Cookie": "django_language=es"}, None),
         "baseline_get": ("GET", "/form/", 200, {}, None),
         "static_get": ("GET", "/static-page/", 200, {}, None),
     }  # fmt: skip
@@ -230,8 +233,8 @@ class Bench:
 
     def section_get(self):
         C.log("GET: intake form page (new visitor) vs baseline form GET vs static page")
-        runs = self.alternate(["intake_get", "baseline_get", "static_get"])
-        for name in ("intake_get", "baseline_get", "static_get"):
+        runs = self.alternate(["intake_get", "intake_get_es", "baseline_get", "static_get"])
+        for name in ("intake_get", "intake_get_es", "baseline_get", "static_get"):
             self.r[f"{name}_rps"] = round(C.median([r["rps"] for r in runs[name]]), 1)
             self.r[f"{name}_p99_ms"] = C.median([r.get("p99_ms") for r in runs[name]])
             bad = sum(r["lua"].get("bad", 0) for r in runs[name])
@@ -244,6 +247,8 @@ class Bench:
         ratios = [(i / b, i / s) for i, b, s in pairs]
         self.r["intake_get_ratio"] = round(C.median([a for a, _ in ratios]), 3)
         self.r["intake_get_vs_static"] = round(C.median([b for _, b in ratios]), 3)
+        es_vs_en = [es / en for es, en in zip(rps["intake_get_es"], rps["intake_get"], strict=True)]
+        self.r["intake_get_es_ratio"] = round(C.median(es_vs_en), 3)
 
     # --- route ------------------------------------------------------------------------
     def start_worker(self):
@@ -484,6 +489,7 @@ def table(r: dict) -> str:
         ("intake POST: step POSTs/s", f("intake_step_post_rps"), f("intake_step_post_ratio", "x")),
         ("baseline POST (21-field ModelForm) req/s", f("baseline_post_rps"), "1.0x"),
         ("intake form page GET req/s", f("intake_get_rps"), f("intake_get_ratio", "x")),
+        ("  the same page in Spanish req/s", f("intake_get_es_rps"), f("intake_get_es_ratio", "x (es/en)")),
         ("baseline form GET req/s", f("baseline_get_rps"), "1.0x"),
         ("baseline static 5 KB page req/s", f("static_get_rps"), f("intake_get_vs_static", "x (intake/static)")),
         ("submit -> routed p50 / p95 / p99 ms", f"{f('route_p50_ms')} / {f('route_p95_ms')} / {f('route_p99_ms')}", ""),
