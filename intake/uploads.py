@@ -14,6 +14,7 @@ import zlib
 from django.conf import settings
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -92,7 +93,10 @@ def _check_not_polyglot(fh, kind: str):
         fh.seek(0)
         if zipfile.is_zipfile(fh):
             raise UploadRejected(
-                "This file has a second, hidden file inside it, so we cannot accept it. Please send the original file."
+                _(
+                    "This file has a second, hidden file inside it, so we cannot accept it. "
+                    "Please send the original file."
+                )
             )
         fh.seek(0)
 
@@ -174,7 +178,7 @@ def _check_pdf(fh):
     tail = fh.read()
     fh.seek(0)
     if b"%%EOF" not in tail:
-        raise UploadRejected("This PDF looks incomplete or damaged. Please download it again and retry.")
+        raise UploadRejected(_("This PDF looks incomplete or damaged. Please download it again and retry."))
     _check_pdf_active_content(fh)
 
 
@@ -182,12 +186,20 @@ def _check_image(fh):
     from PIL import Image
 
     limit = settings.INTAKE_IMAGE_MAX_PIXELS
-    too_big = f"This image is larger than the {limit:,} pixels we accept. Please send a smaller copy or the PDF report."
+    too_big = _(
+        "This image is larger than the %(limit)s pixels we accept. Please send a smaller copy or the PDF report."
+    ) % {"limit": formats.number_format(limit, force_grouping=True)}
     try:
         with Image.open(fh) as img:
             w, h = img.size
             if w * h > limit:
-                raise UploadRejected(f"At {w} × {h} pixels: " + too_big[0].lower() + too_big[1:])
+                raise UploadRejected(
+                    _(
+                        "At %(width)s × %(height)s pixels, this image is larger than the %(limit)s pixels we accept. "
+                        "Please send a smaller copy or the PDF report."
+                    )
+                    % {"width": w, "height": h, "limit": formats.number_format(limit, force_grouping=True)}
+                )
             img.verify()
     except UploadRejected:
         raise
@@ -195,7 +207,7 @@ def _check_image(fh):
         # Pillow refuses to even open images far beyond its own bound.
         raise UploadRejected(too_big) from None
     except Exception:
-        raise UploadRejected("This image is damaged or incomplete, so we cannot open it.") from None
+        raise UploadRejected(_("This image is damaged or incomplete, so we cannot open it.")) from None
     finally:
         fh.seek(0)
 
@@ -210,7 +222,7 @@ def _check_dicom(fh):
         if "SOPClassUID" not in ds or "SOPInstanceUID" not in ds:
             raise ValueError("not an image instance")
     except Exception:
-        raise UploadRejected("This looks like a DICOM file but it is damaged, so we cannot read it.") from None
+        raise UploadRejected(_("This looks like a DICOM file but it is damaged, so we cannot read it.")) from None
     finally:
         fh.seek(0)
 
@@ -271,31 +283,37 @@ def _check_zip(fh):
     try:
         zf = zipfile.ZipFile(fh)
     except zipfile.BadZipFile:
-        raise UploadRejected("This ZIP archive is damaged, so we cannot open it.") from None
+        raise UploadRejected(_("This ZIP archive is damaged, so we cannot open it.")) from None
     with zf:
         infos = zf.infolist()
         if len(infos) > limit_entries:
-            raise UploadRejected(f"This ZIP holds {len(infos):,} files; we accept at most {limit_entries:,}.")
+            raise UploadRejected(
+                _("This ZIP holds %(count)s files; we accept at most %(limit)s.")
+                % {
+                    "count": formats.number_format(len(infos), force_grouping=True),
+                    "limit": formats.number_format(limit_entries, force_grouping=True),
+                }
+            )
         total = sum(i.file_size for i in infos)
         packed = sum(i.compress_size for i in infos) or 1
         if total > limit_total:
             raise UploadRejected(
-                f"Unpacked, this ZIP would be {filesizeformat(total)}, "
-                f"more than the {filesizeformat(limit_total)} we accept."
+                _("Unpacked, this ZIP would be %(size)s, more than the %(limit)s we accept.")
+                % {"size": filesizeformat(total), "limit": filesizeformat(limit_total)}
             )
         if total / packed > limit_ratio or any(
             i.compress_size and i.file_size / i.compress_size > limit_ratio for i in infos
         ):
-            raise UploadRejected("This ZIP is compressed far more than real scans are, so we cannot accept it.")
+            raise UploadRejected(_("This ZIP is compressed far more than real scans are, so we cannot accept it."))
         dicoms = 0
         for info in infos:
             if not _safe_name(info.filename):
-                raise UploadRejected("This ZIP contains a file with an unsafe path name, so we cannot accept it.")
+                raise UploadRejected(_("This ZIP contains a file with an unsafe path name, so we cannot accept it."))
             _check_zip_entry_kind(info)
             if info.is_dir():
                 continue
             if info.flag_bits & 0x1:
-                raise UploadRejected("This ZIP is password-protected. Please send it without a password.")
+                raise UploadRejected(_("This ZIP is password-protected. Please send it without a password."))
             with zf.open(info) as member:
                 head = member.read(132)
             base = posixpath.basename(info.filename)
@@ -304,9 +322,11 @@ def _check_zip(fh):
                 continue
             if _is_os_clutter(info, head):
                 continue
-            raise UploadRejected("This ZIP contains files that are not DICOM images. Please send only the scan files.")
+            raise UploadRejected(
+                _("This ZIP contains files that are not DICOM images. Please send only the scan files.")
+            )
         if dicoms == 0:
-            raise UploadRejected("This ZIP contains no DICOM images.")
+            raise UploadRejected(_("This ZIP contains no DICOM images."))
     fh.seek(0)
 
 
@@ -335,18 +355,24 @@ def validate_upload(uploaded, *, already_bytes: int = 0, already_files: int = 0,
     max_file = settings.INTAKE_MAX_FILE_BYTES
     max_total = settings.INTAKE_MAX_REQUEST_BYTES
     if already_files >= settings.INTAKE_MAX_FILES:
-        raise UploadRejected(f"You can send at most {settings.INTAKE_MAX_FILES} files with one request.")
+        raise UploadRejected(_("You can send at most %(n)s files with one request.") % {"n": settings.INTAKE_MAX_FILES})
     if uploaded.size == 0:
-        raise UploadRejected("This file is empty.")
+        raise UploadRejected(_("This file is empty."))
     if uploaded.size > max_file:
         raise UploadRejected(
-            f"This file is {filesizeformat(uploaded.size)}; each file can be at most {filesizeformat(max_file)}. "
-            "If your scan is bigger, choose “my imaging centre will send it”."
+            _(
+                "This file is %(size)s; each file can be at most %(limit)s. "
+                "If your scan is bigger, choose “my imaging centre will send it”."
+            )
+            % {"size": filesizeformat(uploaded.size), "limit": filesizeformat(max_file)}
         )
     if already_bytes + uploaded.size > max_total:
         raise UploadRejected(
-            f"Together your files would pass the {filesizeformat(max_total)} limit for one request. "
-            "Choose “my imaging centre will send it” for the rest."
+            _(
+                "Together your files would pass the %(limit)s limit for one request. "
+                "Choose “my imaging centre will send it” for the rest."
+            )
+            % {"limit": filesizeformat(max_total)}
         )
     if draft:
         _check_pending_capacity(uploaded.size)
@@ -354,8 +380,10 @@ def validate_upload(uploaded, *, already_bytes: int = 0, already_files: int = 0,
     kind = sniff(fh)
     if kind is None:
         raise UploadRejected(
-            "We can accept PDF, JPEG, PNG, DICOM or a ZIP of DICOM files. This file is none of those, "
-            "whatever its name says."
+            _(
+                "We can accept PDF, JPEG, PNG, DICOM or a ZIP of DICOM files. This file is none of those, "
+                "whatever its name says."
+            )
         )
     _check_not_polyglot(fh, kind)
     CHECKS[kind](fh)

@@ -197,3 +197,25 @@ def test_later_patient_emails_go_in_the_case_language(kind, spanish, english):
     [message] = mail.outbox
     assert spanish in message.subject and english not in message.subject
     assert "Hola:" in message.body and "Hello," not in message.body
+
+
+@pytest.mark.parametrize(
+    "name, data, spanish",
+    [
+        ("empty.pdf", b"", "Este archivo está vacío."),
+        ("notes.txt", b"just some words, not a scan " * 20, "Aceptamos PDF, JPEG, PNG, DICOM o un ZIP"),
+    ],
+)
+def test_upload_refusals_read_in_spanish(client, settings, tmp_path, name, data, spanish):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.intake.helpers import fill_until
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    client.post(reverse("set_language"), {"language": "es", "next": step_url("safety")})
+    fill_until(client, last="safety")
+    response = client.post(
+        reverse("intake:upload"), {"file": SimpleUploadedFile(name, data)}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 400
+    assert spanish in str(response.json())
