@@ -1,7 +1,8 @@
 // The staff image viewer: a stack of server-rendered PNG slices on a canvas.
 // No inline script, no eval, nothing from another origin (the page's CSP).
-// One request in flight at a time: scrolling or dragging faster than the
-// server answers skips the slices in between and shows the latest wanted.
+// Slices are fetched ahead into the page's memory (see "Slices held by the
+// page"); one request for the slice wanted at a time: scrolling or dragging
+// faster than the server answers skips the slices in between.
 (function () {
   "use strict";
 
@@ -30,7 +31,8 @@
     var state = {
       manifest: null, index: 0, center: 0, width: 1, auto: false,
       zoom: 1, panX: 0, panY: 0, bitmap: null,
-      loadedKey: "", inflight: false, file: null, page: 1
+      loadedKey: "", file: null, page: 1, switching: false, errorKey: null,
+      shownSeries: null, bitmapOrphan: false
     };
 
     function tool() {
@@ -71,13 +73,15 @@
       ctx.drawImage(bmp, x, y, dw, dh);
     }
 
-    function wantedKey() {
-      if (state.auto) { return state.index + "|auto"; }
-      return state.index + "|" + Math.round(state.center) + "|" + Math.round(state.width);
+    function windowKey() {
+      if (state.auto) { return "auto"; }
+      return Math.round(state.center) + "|" + Math.round(state.width);
     }
 
-    function sliceUrl() {
-      var base = state.manifest.slice_base + "/" + state.index + ".png";
+    function wantedKey() { return state.index + "|" + windowKey(); }
+
+    function urlFor(index) {
+      var base = state.manifest.slice_base + "/" + index + ".png";
       if (state.auto) { return base + "?auto=1"; }
       return base + "?wc=" + Math.round(state.center) + "&ww=" + Math.round(state.width);
     }
@@ -98,92 +102,294 @@
       slider.value = String(state.index + 1);
     }
 
-    // Slices already drawn or fetched ahead, in this page's memory only (the
-    // responses are no-store): scrolling back and forth costs no request.
-    var bitmaps = new Map();
-    var MAX_BITMAPS = 64;
+    // --- Slices held by the page ----------------------------------------------
+    // The responses are `private, no-store`, so the HTTP cache keeps nothing.
+    // The page keeps what it fetched instead, in memory only, keyed by
+    // (series, slice, window): each PNG as a Blob (least recently used first
+    // out, at most MAX_SLICES and MAX_BYTES), and a few decoded ImageBitmaps
+    // near the slice shown (closed when dropped). After the first slice is
+    // shown, up to MAX_INFLIGHT requests fetch the AHEAD slices in the
+    // direction of travel, BEHIND the other way, then the rest of the series
+    // nearest first while there is room: scrolling is then a canvas draw.
+    // A new window (or series) drops the set. Prefetching asks the same slice
+    // URLs as scrolling: the series' one audit entry was written by its manifest.
+    var MAX_SLICES = 300;
+    var MAX_BYTES = 192 * 1024 * 1024;
+    var MAX_BITMAPS = 24;
+    var MAX_INFLIGHT = 2;
+    var AHEAD = 8;
+    var BEHIND = 2;
+    var DECODE_AHEAD = 3;
+    var slices = new Map();    // key -> {index, blob, bytes, bitmap, prefetched}; Map order = LRU
+    var bitmapKeys = new Map(); // keys of entries holding a bitmap, LRU order
+    var requests = new Map();   // key -> {index, win, wanted, controller}
+    var failed = new Set();     // prefetches that failed for this window: not asked again
+    var cacheBytes = 0;
+    var cacheWindow = "";
     var direction = 1;
+    var decodingAhead = false;
+    var idleWaiters = [];
 
-    function remember(key, bitmap) {
-      if (bitmaps.has(key)) { bitmaps.delete(key); }
-      bitmaps.set(key, bitmap);
-      while (bitmaps.size > MAX_BITMAPS) {
-        var oldest = bitmaps.keys().next().value;
-        var old = bitmaps.get(oldest);
-        bitmaps.delete(oldest);
-        if (old !== state.bitmap && old.close) { old.close(); }
+    function keyFor(index) { return state.manifest.series + "|" + index + "|" + windowKey(); }
+
+    // A bitmap still on the canvas is closed when the next one replaces it.
+    function release(bitmap) {
+      if (!bitmap) { return; }
+      if (bitmap === state.bitmap) { state.bitmapOrphan = true; } else if (bitmap.close) { bitmap.close(); }
+    }
+
+    function evict(key) {
+      var e = slices.get(key);
+      if (!e) { return; }
+      slices.delete(key);
+      bitmapKeys.delete(key);
+      cacheBytes -= e.bytes;
+      release(e.bitmap);
+      e.bitmap = null;
+      e.blob = null;
+    }
+
+    function dropAll() {
+      Array.from(slices.keys()).forEach(evict);
+      failed.clear();
+      viewport.dataset.prefetched = "0";
+    }
+
+    function store(key, index, blob, prefetched) {
+      evict(key);
+      var e = { index: index, blob: blob, bytes: blob.size, bitmap: null, prefetched: prefetched };
+      slices.set(key, e);
+      cacheBytes += e.bytes;
+      while (slices.size > MAX_SLICES || cacheBytes > MAX_BYTES) { evict(slices.keys().next().value); }
+      viewport.dataset.prefetched = String(slices.size);
+      return e;
+    }
+
+    function touch(key) {
+      var e = slices.get(key);
+      if (e) { slices.delete(key); slices.set(key, e); }
+      return e;
+    }
+
+    function keepBitmap(key, e, bitmap) {
+      e.bitmap = bitmap;
+      bitmapKeys.delete(key);
+      bitmapKeys.set(key, true);
+      while (bitmapKeys.size > MAX_BITMAPS) {
+        var oldest = bitmapKeys.keys().next().value;
+        bitmapKeys.delete(oldest);
+        var old = slices.get(oldest);
+        if (old && old.bitmap) { release(old.bitmap); old.bitmap = null; }
       }
     }
 
-    function show(key, bitmap) {
+    function show(key, bitmap, source) {
+      if (state.bitmap && state.bitmapOrphan && state.bitmap !== bitmap && state.bitmap.close) {
+        state.bitmap.close();
+      }
+      state.bitmapOrphan = false;
       state.bitmap = bitmap;
       state.loadedKey = key;
-      viewport.dataset.loaded = key;
+      state.shownSeries = state.manifest ? state.manifest.series : null;
+      viewport.dataset.source = source;
       viewport.dataset.drawnAt = String(Math.round(performance.now()));
       showError("");
       draw();
+      viewport.dataset.loaded = key;
     }
 
-    function keyFor(index) {
-      var saved = state.index;
-      state.index = index;
-      var key = wantedKey();
-      var url = sliceUrl();
-      state.index = saved;
-      return { key: key, url: url };
+    function whenIdle() {
+      if (!requests.size) { return Promise.resolve(); }
+      return new Promise(function (resolve) { idleWaiters.push(resolve); });
     }
 
-    function schedule() {
-      if (!state.manifest || state.inflight) { return; }
-      var key = wantedKey();
-      if (key === state.loadedKey) { prefetch(); return; }
-      if (bitmaps.has(key)) { show(key, bitmaps.get(key)); prefetch(); return; }
-      state.inflight = true;
-      var seriesAtStart = state.manifest.series;
-      fetch(sliceUrl(), { credentials: "same-origin" }).then(function (response) {
+    function finished(key, req) {
+      if (requests.get(key) === req) { requests.delete(key); }
+      if (!requests.size) {
+        var waiters = idleWaiters;
+        idleWaiters = [];
+        waiters.forEach(function (resolve) { resolve(); });
+      }
+    }
+
+    function request(index, wanted) {
+      var key = keyFor(index);
+      var controller = window.AbortController ? new AbortController() : null;
+      var req = { index: index, win: cacheWindow, wanted: wanted, controller: controller };
+      requests.set(key, req);
+      var options = { credentials: "same-origin" };
+      if (controller) { options.signal = controller.signal; }
+      fetch(urlFor(index), options).then(function (response) {
         if (!response.ok) {
           return response.json().then(function (body) { throw new Error(body.error || "error"); },
             function () { throw new Error("This slice could not be shown (" + response.status + ")."); });
         }
         return response.blob();
       }).then(function (blob) {
-        return createImageBitmap(blob);
-      }).then(function (bitmap) {
-        state.inflight = false;
-        if (!state.manifest || state.manifest.series !== seriesAtStart) { schedule(); return; }
-        remember(key, bitmap);
-        show(key, bitmap);
-        schedule();
+        finished(key, req);
+        if (state.switching) { return; }
+        if (req.win === cacheWindow) {
+          var e = store(key, index, blob, !req.wanted);
+          if (req.wanted && keyFor(state.index) !== key && !slices.has(keyFor(state.index)) && slices.get(key) === e) {
+            showEntry(key, e, index + "|" + windowKey());  // progress while the slice wanted now comes
+            return;
+          }
+        } else if (req.wanted && state.manifest && state.loadedKey !== wantedKey()) {
+          // A window dragged on: show the last answer meanwhile, without keeping it.
+          return createImageBitmap(blob).then(function (bitmap) {
+            if (state.switching || !state.manifest || state.loadedKey === wantedKey()) { bitmap.close(); pump(); return; }
+            show(index + "|" + req.win.split("|").slice(1).join("|"), bitmap, "network");
+            state.bitmapOrphan = true;
+            pump();
+          });
+        }
+        pump();
       }).catch(function (err) {
-        state.inflight = false;
-        state.loadedKey = key;
-        showError(err.message);
+        finished(key, req);
+        if (err && err.name === "AbortError") { pump(); return; }
+        if (req.win === cacheWindow) { failed.add(key); }
+        if (req.wanted && !state.switching && state.manifest && keyFor(state.index) === key) {
+          state.errorKey = key;
+          showError(err.message);
+        }
+        pump();
       });
     }
 
-    // While idle, fetch the next two slices in the direction of travel.
-    function prefetch() {
-      var m = state.manifest;
-      if (!m || state.inflight) { return; }
-      for (var step = 1; step <= 2; step++) {
-        var index = state.index + direction * step;
-        if (index < 0 || index >= m.slices.length) { return; }
-        var next = keyFor(index);
-        if (bitmaps.has(next.key)) { continue; }
-        state.inflight = true;
-        var seriesAtStart = m.series;
-        fetch(next.url, { credentials: "same-origin" }).then(function (response) {
-          if (!response.ok) { throw new Error("prefetch"); }
-          return response.blob();
-        }).then(function (blob) {
-          return createImageBitmap(blob);
-        }).then(function (bitmap) {
-          state.inflight = false;
-          if (state.manifest && state.manifest.series === seriesAtStart) { remember(next.key, bitmap); }
-          schedule();
-        }).catch(function () { state.inflight = false; });
+    function wantedInflight() {
+      var found = false;
+      requests.forEach(function (req) { if (req.wanted) { found = true; } });
+      return found;
+    }
+
+    function near(index) {
+      var d = (index - state.index) * direction;
+      return d <= AHEAD && d >= -BEHIND;
+    }
+
+    // Room for the slice wanted now: stop prefetches of an old window or far away.
+    function makeRoom(staleOnly) {
+      requests.forEach(function (req) {
+        if (!req.wanted && req.controller && (req.win !== cacheWindow || (!staleOnly && !near(req.index)))) {
+          req.controller.abort();
+        }
+      });
+    }
+
+    var decoding = new Set();
+
+    function showEntry(key, e, display) {
+      var source = e.prefetched ? "memory" : "network";
+      if (e.bitmap) {
+        bitmapKeys.delete(key);
+        bitmapKeys.set(key, true);
+        show(display, e.bitmap, source);
         return;
       }
+      if (decoding.has(key)) { return; }
+      decoding.add(key);
+      createImageBitmap(e.blob).then(function (bitmap) {
+        decoding.delete(key);
+        if (slices.get(key) !== e || e.bitmap) { bitmap.close(); } else { keepBitmap(key, e, bitmap); }
+        // A slice that came while a later one is wanted is shown meanwhile.
+        if (e.bitmap && display !== wantedKey() && state.loadedKey !== wantedKey() && !state.switching &&
+            state.manifest && !slices.has(keyFor(state.index))) {
+          show(display, e.bitmap, source);
+        }
+        pump();
+      }, function () {
+        decoding.delete(key);
+        evict(key);
+        failed.add(key);
+        if (state.manifest && keyFor(state.index) === key) {
+          state.errorKey = key;
+          showError("This slice could not be shown.");
+        }
+        pump();
+      });
+    }
+
+    function aheadOne(key, e) {
+      decodingAhead = true;
+      decoding.add(key);
+      createImageBitmap(e.blob).then(function (bitmap) {
+        decodingAhead = false;
+        decoding.delete(key);
+        if (slices.get(key) !== e || e.bitmap) { bitmap.close(); } else { keepBitmap(key, e, bitmap); }
+        pump();
+      }, function () { decodingAhead = false; decoding.delete(key); });
+    }
+
+    // Decode the next few prefetched slices ahead of the scroll, one at a time.
+    function decodeAhead() {
+      if (decodingAhead) { return; }
+      var n = state.manifest.slices.length;
+      for (var d = 1; d <= DECODE_AHEAD; d++) {
+        var index = state.index + direction * d;
+        if (index < 0 || index >= n) { return; }
+        var key = keyFor(index);
+        var e = slices.get(key);
+        if (!e || e.bitmap || decoding.has(key)) { continue; }
+        aheadOne(key, e);
+        return;
+      }
+    }
+
+    function nextToFetch() {
+      var n = state.manifest.slices.length;
+      var i = state.index;
+      function fetchable(index) {
+        if (index < 0 || index >= n) { return false; }
+        var key = keyFor(index);
+        return !slices.has(key) && !requests.has(key) && !failed.has(key);
+      }
+      var d;
+      for (d = 1; d <= AHEAD; d++) { if (fetchable(i + direction * d)) { return i + direction * d; } }
+      for (d = 1; d <= BEHIND; d++) { if (fetchable(i - direction * d)) { return i - direction * d; } }
+      // The rest of the series only while there is room: it never pushes out what was seen.
+      if (slices.size + requests.size >= MAX_SLICES || cacheBytes >= MAX_BYTES * 0.9) { return null; }
+      for (d = 1; d < n; d++) {
+        if (fetchable(i + direction * d)) { return i + direction * d; }
+        if (fetchable(i - direction * d)) { return i - direction * d; }
+      }
+      return null;
+    }
+
+    function pump() {
+      var m = state.manifest;
+      if (!m || state.switching) { return; }
+      var win = m.series + "|" + windowKey();
+      if (win !== cacheWindow) {
+        cacheWindow = win;
+        dropAll();
+        makeRoom(true);
+      }
+      var key = keyFor(state.index);
+      if (wantedKey() !== state.loadedKey) {
+        var e = touch(key);
+        if (e) {
+          showEntry(key, e, wantedKey());
+        } else if (requests.has(key)) {
+          requests.get(key).wanted = true;
+        } else if (state.errorKey !== key && !wantedInflight()) {
+          // One wanted request at a time: scrolling or dragging faster than the
+          // server answers skips what is in between and shows the latest wanted.
+          if (requests.size >= MAX_INFLIGHT) { makeRoom(false); }
+          if (requests.size < MAX_INFLIGHT) { request(state.index, true); }
+        }
+      }
+      if (state.shownSeries !== m.series) { return; }  // the first slice first
+      decodeAhead();
+      while (requests.size < MAX_INFLIGHT) {
+        var next = nextToFetch();
+        if (next === null) { break; }
+        request(next, false);
+      }
+    }
+
+    function schedule() {
+      if (keyFor(state.index) !== state.errorKey) { state.errorKey = null; }
+      pump();
     }
 
     function go(index) {
@@ -232,6 +438,32 @@
       });
     }
 
+    // Before another series or file is opened, the requests of this one are
+    // let finish (never aborted): each answer has saved the session before the
+    // next manifest marks the new series opened (see imaging/views.py).
+    function switchTo(url) {
+      state.switching = true;
+      return whenIdle().then(function () {
+        return fetch(url, { credentials: "same-origin" });
+      }).then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) { throw new Error(body.error || "This cannot be shown."); }
+          return body;
+        });
+      });
+    }
+
+    function forget() {
+      dropAll();
+      cacheWindow = "";
+      state.switching = false;
+      state.errorKey = null;
+      state.shownSeries = null;
+      if (state.bitmap && state.bitmapOrphan && state.bitmap.close) { state.bitmap.close(); }
+      state.bitmap = null;
+      state.bitmapOrphan = false;
+    }
+
     function loadSeries(url) {
       showError("");
       state.file = null;
@@ -239,18 +471,12 @@
       pagesBar.hidden = true;
       canvas.hidden = false;
       status.textContent = "Loading…";
-      return fetch(url, { credentials: "same-origin" }).then(function (response) {
-        return response.json().then(function (body) {
-          if (!response.ok) { throw new Error(body.error || "This series cannot be shown."); }
-          return body;
-        });
-      }).then(function (m) {
-        bitmaps.forEach(function (b) { if (b.close) { b.close(); } });
-        bitmaps.clear();
+      return switchTo(url).then(function (m) {
+        forget();
         state.manifest = m;
         state.index = 0;
         state.loadedKey = "";
-        state.bitmap = null;
+        direction = 1;
         viewport.dataset.series = String(m.series);
         viewport.dataset.count = String(m.slices.length);
         slider.min = "1";
@@ -260,6 +486,7 @@
         resetView();
         applyPreset("default");
       }).catch(function (err) {
+        forget();
         state.manifest = null;
         status.textContent = "";
         showError(err.message);
@@ -273,12 +500,8 @@
 
     function loadFile(url) {
       showError("");
-      fetch(url, { credentials: "same-origin" }).then(function (response) {
-        return response.json().then(function (body) {
-          if (!response.ok) { throw new Error(body.error || "This file cannot be shown."); }
-          return body;
-        });
-      }).then(function (f) {
+      switchTo(url).then(function (f) {
+        forget();
         state.manifest = null;
         state.file = f;
         state.page = 1;
@@ -287,7 +510,7 @@
         pagesBar.hidden = f.pages < 2;
         status.textContent = "";
         showPage();
-      }).catch(function (err) { showError(err.message); });
+      }).catch(function (err) { forget(); showError(err.message); });
     }
 
     // --- Controls ------------------------------------------------------------

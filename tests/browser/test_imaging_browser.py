@@ -84,3 +84,68 @@ def test_open_series_scroll_to_last_slice_and_change_window(browser, live_server
         assert page.watch.foreign_requests == []
     finally:
         context.close()
+
+
+def _slice_requests(page):
+    requests = []
+    page.on(
+        "request",
+        lambda r: requests.append(r.url) if re.search(r"/imaging/case/\d+/series/\d+/\d+\.png", r.url) else None,
+    )
+    return requests
+
+
+def _prefetched(page, count):
+    page.wait_for_function(
+        "n => document.getElementById('imaging-viewport').dataset.prefetched === String(n)", arg=count
+    )
+
+
+def test_scrolling_draws_prefetched_slices_and_a_window_change_fetches_new_pixels(browser, live_server, viewer_case):
+    """Once the series is open the page fetches the rest of it into its own memory:
+    the next slice is drawn with no request, and prefetching writes no audit entry.
+    A new window drops that set and draws new pixels from the server."""
+    from clinic.models import AuditEntry
+    from imaging.models import ImagingSeries
+
+    case, coordinator = viewer_case
+    context, page = open_page(browser, live_server, width=1280, height=800)
+    try:
+        sign_in(page, live_server.url, coordinator.username)
+        slice_requests = _slice_requests(page)
+        page.goto(f"{live_server.url}/admin/imaging/case/{case.pk}/viewer/")
+        _loaded(page, "0|600|1200")
+        _prefetched(page, 20)  # the whole 20-slice series, in the page's memory
+        first = page.evaluate(CANVAS_DIGEST)
+        asked = len(slice_requests)
+        assert asked == 20 and len(set(slice_requests)) == 20, "each slice asked for once"
+
+        page.focus("#imaging-viewport")
+        page.keyboard.press("ArrowDown")
+        _loaded(page, "1|600|1200")
+        assert page.evaluate("() => document.getElementById('imaging-viewport').dataset.source") == "memory"
+        assert page.evaluate(CANVAS_DIGEST) != first
+        for _ in range(5):
+            page.keyboard.press("ArrowDown")
+        _loaded(page, "6|600|1200")
+        page.keyboard.press("End")
+        _loaded(page, "19|600|1200")
+        last = page.evaluate(CANVAS_DIGEST)
+        assert len(slice_requests) == asked, "no request while scrolling through prefetched slices"
+
+        series = ImagingSeries.objects.get(study__case=case)
+        assert AuditEntry.objects.filter(summary__startswith=f"Viewed MRI series #{series.pk} ").count() == 1
+
+        page.select_option("#imaging-preset", "bone")
+        _loaded(page, "19|1000|2500")
+        assert page.evaluate(CANVAS_DIGEST) != last, "the new window drew new pixels"
+        assert any(u.endswith("/19.png?wc=1000&ww=2500") for u in slice_requests[asked:])
+        _prefetched(page, 20)  # the new window's set, fetched again
+        page.keyboard.press("ArrowUp")
+        _loaded(page, "18|1000|2500")
+        assert page.evaluate("() => document.getElementById('imaging-viewport').dataset.source") == "memory"
+        assert len([u for u in slice_requests if "ww=2500" in u]) == 20
+        assert AuditEntry.objects.filter(summary__startswith=f"Viewed MRI series #{series.pk} ").count() == 1
+        assert page.watch.csp_violations == []
+    finally:
+        context.close()
