@@ -67,6 +67,8 @@ def test_coordinator_triages_and_clinician_decides(page, live_server, triage_set
     expect(page.locator("#case-assignee")).to_have_text(coordinator.username)
     click_and_wait(page, "#to-triage")
     expect(page.locator("#case-status")).to_have_text("Triage")
+    # No file on this case: "MRI received" asks how it was received.
+    page.fill("#mri-received-note", "Films seen at the imaging centre.")
     click_and_wait(page, "#to-mri_received")
     expect(page.locator("#case-status")).to_have_text("MRI received")
     expect(page.locator(".messagelist .success").last).to_contain_text("MRI received")

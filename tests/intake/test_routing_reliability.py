@@ -366,7 +366,7 @@ def test_each_status_change_tells_the_patient_under_its_own_event(seeded):
     case = CaseFactory(queue=seeded["general"], status="triage")
     with mock.patch.object(lifecycle, "notify_patient") as notify:
         for status in ("awaiting_mri", "mri_received", "awaiting_mri"):
-            lifecycle.case_transition(case_id=case.pk, to_status=status)
+            lifecycle.case_transition(case_id=case.pk, to_status=status, note="Films seen at the centre.")
     events = CaseEvent.objects.filter(case=case, kind="status").order_by("id")
     assert [c.args[2] for c in notify.call_args_list] == [f"{e.to_status}:{e.pk}" for e in events]
     assert len({c.args[2] for c in notify.call_args_list}) == 3

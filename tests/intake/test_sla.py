@@ -75,7 +75,7 @@ def test_sla_escalation_with_a_frozen_clock_and_the_pause(seeded):
         case_transition(case_id=case.pk, to_status="awaiting_mri")
     assert cases_escalate_overdue(now=at(2026, 11, 26, 12, 0)) == 0  # paused: never overdue
     with frozen(at(2026, 11, 24, 9, 0)):
-        case_transition(case_id=case.pk, to_status="mri_received")
+        case_transition(case_id=case.pk, to_status="mri_received", note="Films seen at the centre.")
     case.refresh_from_db()
     # Wednesday 13:00 + 9 business hours, skipping Thanksgiving (Thursday 26 November)
     assert case.sla_due_at == at(2026, 11, 27, 13, 0)
@@ -131,7 +131,7 @@ def test_a_queue_move_while_paused_gives_a_fresh_clock_paused_from_the_move(seed
     assert case.sla_paused_at == at(2026, 11, 9, 10, 0)
     assert sla.state(case, at(2026, 11, 9, 10, 30)) == sla.State.PAUSED
     with frozen(at(2026, 11, 9, 11, 0)):  # an hour later the MRI arrives: the clock runs again
-        case_transition(case_id=case.pk, to_status="mri_received")
+        case_transition(case_id=case.pk, to_status="mri_received", note="Films seen at the centre.")
     case.refresh_from_db()
     assert case.sla_paused_at is None
     assert case.sla_due_at == due  # not 17 November: the pause before the move is not added again
