@@ -219,8 +219,10 @@ class ContactForm(StepForm):
         if dob and _age_on(dob, date.today()) < 18 and not data.get("submitted_by_guardian"):
             self.add_error(
                 "submitted_by_guardian",
-                _("This service is for adults (18 or over). If the patient is younger, a parent or guardian "
-                "must fill in this form for them and tick this box."),
+                _(
+                    "This service is for adults (18 or over). If the patient is younger, a parent or guardian "
+                    "must fill in this form for them and tick this box."
+                ),
             )
         return data
 
@@ -451,8 +453,10 @@ class ConsentForm(StepForm):
     )
     consent_privacy = forms.BooleanField(
         label=(
-            _("I have read the privacy notice and agree that the clinic may use my answers and files "
-            "to review my request.")
+            _(
+                "I have read the privacy notice and agree that the clinic may use my answers and files "
+                "to review my request."
+            )
         ),
         error_messages={"required": _("We can only review your request with your agreement to the privacy notice.")},
     )
