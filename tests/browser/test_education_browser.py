@@ -34,7 +34,7 @@ def test_guided_routine_timer_and_next(page, live_server, content):
     status = page.get_by_test_id("timer-status")
     assert timer.inner_text() == "0:20"
     # The no-JavaScript counting hint gives way to the controls.
-    assert page.locator(".timer-no-js").is_hidden()
+    expect(page.locator(".timer-no-js")).to_be_hidden()
     assert_clean(page)
 
     page.get_by_role("button", name="Start the hold").click()

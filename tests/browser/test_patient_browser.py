@@ -4,6 +4,7 @@ Playwright), at phone width, checked with axe-core at every step."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from intake.choices import RedFlag
 from intake.models import MriFile, ReviewRequest
@@ -73,6 +74,9 @@ def fill_to_mri(page, live_server, check=lambda page, where: None, first_name="R
     check(page, "history")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Your MRI", exact=True).wait_for()
+    # The heading shows before the deferred scripts run; what they change is
+    # only there once the page has loaded.
+    page.wait_for_load_state("load")
 
 
 def fill_mri_details(page):
@@ -101,9 +105,9 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
 
     # The upload box belongs to the "upload" answer: hidden until it is chosen.
     box = page.locator("#files")
-    assert box.is_hidden()
+    expect(box).to_be_hidden()
     choose(page, "mri_status", "upload")
-    assert box.is_visible()
+    expect(box).to_be_visible()
     assert "(optional)" not in box.inner_text()
     # under the question it depends on
     assert page.locator("#id_mri_status_2").bounding_box()["y"] < box.bounding_box()["y"]
@@ -198,7 +202,8 @@ def test_a_good_upload_clears_the_no_file_error(phone_page, live_server, seeded_
     page.get_by_role("button", name="Continue").click()
     no_file = page.get_by_text("no file is uploaded yet")
     no_file.first.wait_for()
-    assert page.locator("#files").is_visible()  # the answer is kept, so is its box
+    page.wait_for_load_state("load")
+    expect(page.locator("#files")).to_be_visible()  # the answer is kept, so is its box
     good = tmp_path / "neck-mri.pdf"
     good.write_bytes(corpus.PDF)
     page.locator("#id_file").set_input_files(str(good))
