@@ -1,7 +1,10 @@
 """The vocabularies of a review request, shared by forms, rules and the admin."""
 
+import unicodedata
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # The red-flag vocabulary is the project's: the public pages show it without intake.
 from clinic.red_flags import EMERGENCY_FLAGS, RedFlag  # noqa: F401  (re-exported for the request's forms and rules)
@@ -112,56 +115,71 @@ class DecisionReason(models.TextChoices):
     REFER_ELSEWHERE = "refer", _("Referred to another specialist")
 
 
+# The names as a patient reads them in their language (Spanish: Nueva York,
+# Carolina del Norte...); the two-letter code is what is stored. The context
+# keeps "Alaska" the state apart from "Alaska" the time zone (clinic_time),
+# written out in each call so that makemessages finds it.
 US_STATES = [
-    ("AL", "Alabama"),
-    ("AK", "Alaska"),
-    ("AZ", "Arizona"),
-    ("AR", "Arkansas"),
-    ("CA", "California"),
-    ("CO", "Colorado"),
-    ("CT", "Connecticut"),
-    ("DE", "Delaware"),
-    ("DC", "District of Columbia"),
-    ("FL", "Florida"),
-    ("GA", "Georgia"),
-    ("HI", "Hawaii"),
-    ("ID", "Idaho"),
-    ("IL", "Illinois"),
-    ("IN", "Indiana"),
-    ("IA", "Iowa"),
-    ("KS", "Kansas"),
-    ("KY", "Kentucky"),
-    ("LA", "Louisiana"),
-    ("ME", "Maine"),
-    ("MD", "Maryland"),
-    ("MA", "Massachusetts"),
-    ("MI", "Michigan"),
-    ("MN", "Minnesota"),
-    ("MS", "Mississippi"),
-    ("MO", "Missouri"),
-    ("MT", "Montana"),
-    ("NE", "Nebraska"),
-    ("NV", "Nevada"),
-    ("NH", "New Hampshire"),
-    ("NJ", "New Jersey"),
-    ("NM", "New Mexico"),
-    ("NY", "New York"),
-    ("NC", "North Carolina"),
-    ("ND", "North Dakota"),
-    ("OH", "Ohio"),
-    ("OK", "Oklahoma"),
-    ("OR", "Oregon"),
-    ("PA", "Pennsylvania"),
-    ("RI", "Rhode Island"),
-    ("SC", "South Carolina"),
-    ("SD", "South Dakota"),
-    ("TN", "Tennessee"),
-    ("TX", "Texas"),
-    ("UT", "Utah"),
-    ("VT", "Vermont"),
-    ("VA", "Virginia"),
-    ("WA", "Washington"),
-    ("WV", "West Virginia"),
-    ("WI", "Wisconsin"),
-    ("WY", "Wyoming"),
+    ("AL", pgettext_lazy("US state", "Alabama")),
+    ("AK", pgettext_lazy("US state", "Alaska")),
+    ("AZ", pgettext_lazy("US state", "Arizona")),
+    ("AR", pgettext_lazy("US state", "Arkansas")),
+    ("CA", pgettext_lazy("US state", "California")),
+    ("CO", pgettext_lazy("US state", "Colorado")),
+    ("CT", pgettext_lazy("US state", "Connecticut")),
+    ("DE", pgettext_lazy("US state", "Delaware")),
+    ("DC", pgettext_lazy("US state", "District of Columbia")),
+    ("FL", pgettext_lazy("US state", "Florida")),
+    ("GA", pgettext_lazy("US state", "Georgia")),
+    ("HI", pgettext_lazy("US state", "Hawaii")),
+    ("ID", pgettext_lazy("US state", "Idaho")),
+    ("IL", pgettext_lazy("US state", "Illinois")),
+    ("IN", pgettext_lazy("US state", "Indiana")),
+    ("IA", pgettext_lazy("US state", "Iowa")),
+    ("KS", pgettext_lazy("US state", "Kansas")),
+    ("KY", pgettext_lazy("US state", "Kentucky")),
+    ("LA", pgettext_lazy("US state", "Louisiana")),
+    ("ME", pgettext_lazy("US state", "Maine")),
+    ("MD", pgettext_lazy("US state", "Maryland")),
+    ("MA", pgettext_lazy("US state", "Massachusetts")),
+    ("MI", pgettext_lazy("US state", "Michigan")),
+    ("MN", pgettext_lazy("US state", "Minnesota")),
+    ("MS", pgettext_lazy("US state", "Mississippi")),
+    ("MO", pgettext_lazy("US state", "Missouri")),
+    ("MT", pgettext_lazy("US state", "Montana")),
+    ("NE", pgettext_lazy("US state", "Nebraska")),
+    ("NV", pgettext_lazy("US state", "Nevada")),
+    ("NH", pgettext_lazy("US state", "New Hampshire")),
+    ("NJ", pgettext_lazy("US state", "New Jersey")),
+    ("NM", pgettext_lazy("US state", "New Mexico")),
+    ("NY", pgettext_lazy("US state", "New York")),
+    ("NC", pgettext_lazy("US state", "North Carolina")),
+    ("ND", pgettext_lazy("US state", "North Dakota")),
+    ("OH", pgettext_lazy("US state", "Ohio")),
+    ("OK", pgettext_lazy("US state", "Oklahoma")),
+    ("OR", pgettext_lazy("US state", "Oregon")),
+    ("PA", pgettext_lazy("US state", "Pennsylvania")),
+    ("RI", pgettext_lazy("US state", "Rhode Island")),
+    ("SC", pgettext_lazy("US state", "South Carolina")),
+    ("SD", pgettext_lazy("US state", "South Dakota")),
+    ("TN", pgettext_lazy("US state", "Tennessee")),
+    ("TX", pgettext_lazy("US state", "Texas")),
+    ("UT", pgettext_lazy("US state", "Utah")),
+    ("VT", pgettext_lazy("US state", "Vermont")),
+    ("VA", pgettext_lazy("US state", "Virginia")),
+    ("WA", pgettext_lazy("US state", "Washington")),
+    ("WV", pgettext_lazy("US state", "West Virginia")),
+    ("WI", pgettext_lazy("US state", "Wisconsin")),
+    ("WY", pgettext_lazy("US state", "Wyoming")),
 ]
+
+
+def _collation_key(name: str) -> str:
+    # Accents and case aside, as a reader scans a list ("Míchigan" among the M's).
+    return "".join(c for c in unicodedata.normalize("NFD", str(name)) if not unicodedata.combining(c)).casefold()
+
+
+def us_states_by_name() -> list[tuple[str, str]]:
+    """The states in the alphabetical order of the active language: in Spanish
+    "Carolina del Norte" comes among the C's and "Nueva York" among the N's."""
+    return sorted(((code, str(name)) for code, name in US_STATES), key=lambda item: _collation_key(item[1]))

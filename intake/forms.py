@@ -183,6 +183,8 @@ class ContactForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Ordered for the language the page is in, when the page is built.
+        self.fields["state"].choices = [("", _("Choose your state")), *choices.us_states_by_name()]
         self.helper = _helper(
             Div("first_name", "last_name", css_class="row-cols-1"),
             "date_of_birth",

@@ -98,3 +98,26 @@ def test_a_browser_set_to_spanish_gets_spanish_until_the_patient_chooses(client)
     # The switcher's choice wins over the browser's.
     _switch(client, "en", "/")
     assert '<html lang="en">' in client.get("/", HTTP_ACCEPT_LANGUAGE="es-MX,es;q=0.9").content.decode()
+
+
+def _state_names(html):
+    select = re.search(r'<select name="state".*?</select>', html, re.S).group(0)
+    return re.findall(r'<option value="[A-Z]{2}"[^>]*>([^<]+)</option>', select)
+
+
+def test_the_states_are_named_and_ordered_in_the_patients_language(client, seeded):
+    fill_until(client, last="safety")
+    path = step_url("contact")
+    english = _state_names(client.get(path).content.decode())
+    assert len(english) == 51
+    assert english.index("New York") < english.index("North Carolina") < english.index("Ohio")
+    _switch(client, "es", path)
+    spanish = _state_names(client.get(path).content.decode())
+    assert len(spanish) == 51
+    assert "Nueva York" in spanish and "New York" not in spanish
+    # Alphabetical as a Spanish reader scans it: the Carolinas among the C's,
+    # Míchigan among the M's whatever its accent.
+    assert spanish.index("California") < spanish.index("Carolina del Norte") < spanish.index("Colorado")
+    assert spanish.index("Maryland") < spanish.index("Míchigan") < spanish.index("Minnesota")
+    # The state is stored by its code, whatever the language it was chosen in.
+    assert re.search(r'<option value="NY"[^>]*>Nueva York</option>', client.get(path).content.decode())
