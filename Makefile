@@ -78,8 +78,8 @@ lint: install-dev
 # The typed core: services, selectors and the pure modules (pyproject.toml [tool.mypy]).
 mypy: install-dev
 	DJANGO_SETTINGS_MODULE=clinic.settings.test $(VENV)/bin/mypy intake/services intake/selectors.py intake/sla.py \
-	  intake/clock.py intake/transitions.py intake/rules.py intake/status_links.py \
-	  patientloop/services patientloop/selectors.py patientloop/channels.py patientloop/sms.py patientloop/session.py
+	  intake/clock.py intake/transitions.py intake/rules.py intake/status_links.py intake/patient_session.py \
+	  patientloop/services patientloop/selectors.py patientloop/channels.py patientloop/sms.py
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.dbretry import retry_once_on_db_blip
-from patientloop.session import patient_verified, patient_verify
 
 from . import choices
 from .forms import STEP_FORMS, STEP_NAMES, StatusCheckForm, UploadForm, UrgentCallbackForm
 from .models import MriFile
+from .patient_session import patient_verified, patient_verify
 from .ratelimit import clear_failures, client_address, failures, limit_exceeded, record_failure, too_many
 from .selectors import patient_stage, promised_by
 from .services.alerts import storage_failure_alert
@@ -414,7 +414,7 @@ def status(request, token: str):
             clear_failures(attempts_key)
             # This browser passed the check for this case: the status page's
             # downloads (result letter PDFs, consult .ics: reviews.views) and
-            # actions (patientloop.views) ask for it; patientloop.session owns the mark.
+            # actions (patientloop.views) ask for it; intake.patient_session owns the mark.
             patient_verify(request, case)
             return _status_page(request, case, token)
         record_failure(attempts_key)

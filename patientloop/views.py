@@ -2,7 +2,7 @@
 send more files, withdraw, change contact preferences.
 
 Each needs this browser to have passed the date-of-birth check for this case
-in the last INTAKE_PATIENT_VERIFIED_MINUTES (patientloop.session); each is a
+in the last INTAKE_PATIENT_VERIFIED_MINUTES (intake.patient_session); each is a
 POST (CSRF-protected by Django's middleware), rate-limited per address and
 per case, and hands its data to one service."""
 
@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from intake.patient_session import patient_verified
 from intake.ratelimit import client_address, limit_exceeded, too_many
 from intake.services.alerts import storage_failure_alert
 from intake.services.errors import ServiceError
@@ -25,7 +26,6 @@ from intake.uploads import UploadRejected
 from .forms import AnswerForm, ContactPreferencesForm, WithdrawForm
 from .selectors import status_loop
 from .services.requests import patient_contact_change, patient_file_add, patient_request_answer, patient_withdraw
-from .session import patient_verified
 
 
 def status_loop_context(request, case, token: str) -> dict:

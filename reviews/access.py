@@ -1,10 +1,10 @@
 """Who may download a patient's documents: the browser that passed the status
 page's date-of-birth check for this very case, holding the case's signed
-link. The check's mark in the session is patientloop.session's (its one owner)."""
+link. The check's mark in the session is intake.patient_session's (its one owner)."""
 
 from intake.models import ReviewRequest
+from intake.patient_session import patient_verified
 from intake.status_links import TokenExpired, TokenInvalid, case_for_token
-from patientloop.session import patient_verified
 
 
 def verified_case(request, token: str) -> ReviewRequest | None:

@@ -1,10 +1,10 @@
 """The status page's short-lived proof that this browser passed the date-of-birth
 check for one case: the case id and when, in the session, nothing else.
 
-The mark's shape ({"case": id, "at": epoch seconds} under "status_verified")
-is shared with reviews.access (the result letter's downloads), so there is
-one mark; this module writes it and decides how long it holds for the status
-page's actions (INTAKE_PATIENT_VERIFIED_MINUTES)."""
+intake's status view writes the mark after the check; the status page's
+downloads (reviews.access) and actions (patientloop.views) read it, so there
+is one mark, kept here in the request app they are all built on. This module
+decides how long it holds (INTAKE_PATIENT_VERIFIED_MINUTES)."""
 
 import time
 
