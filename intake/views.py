@@ -427,7 +427,7 @@ def status(request, token: str):
 def _status_page(request, case, token):
     """The status page after the date-of-birth check: the stage, and the
     two-way part (patientloop: questions, files, withdraw, contact)."""
-    from patientloop.views import status_loop_context
+    from patientloop.status_page import status_loop_context
 
     ctx = {"stage": patient_stage(case), **status_loop_context(request, case, token)}
     return render(request, "intake/status.html", ctx)

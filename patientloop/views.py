@@ -24,24 +24,7 @@ from intake.storage import StorageUnavailable
 from intake.uploads import UploadRejected
 
 from .forms import AnswerForm, ContactPreferencesForm, WithdrawForm
-from .selectors import status_loop
 from .services.requests import patient_contact_change, patient_file_add, patient_request_answer, patient_withdraw
-
-
-def status_loop_context(request, case, token: str) -> dict:
-    """What the status page's two-way part needs (intake's status view adds it)."""
-    loop = status_loop(case)
-    loop["answer_forms"] = [(r, AnswerForm(prefix_id=r.pk)) for r in loop["open_requests"]]
-    loop["contact_form"] = ContactPreferencesForm(
-        initial={
-            "consent_email": case.consent_email,
-            "consent_text": case.consent_text,
-            "consent_phone": case.consent_phone,
-            "contact_method": case.contact_method or "phone",
-        }
-    )
-    loop["max_file_mb"] = settings.INTAKE_MAX_FILE_BYTES // (1024 * 1024)
-    return {"loop": loop, "token": token, "case": case}
 
 
 def _status_url(token: str, anchor: str = "") -> str:
