@@ -2,7 +2,6 @@
 in the case template, posting to ``ask_view``), and the coordinators' list of
 call tasks for patients who allowed phone calls only. A UI over services."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -13,21 +12,10 @@ from django.views.decorators.http import require_POST
 from intake.models import ReviewRequest
 from intake.services.errors import ServiceError
 
+from .forms import TRIAGE_PERM, AskForm
 from .models import CallTask, PatientRequest
 from .services.contact import call_task_done
 from .services.requests import patient_request_open
-
-TRIAGE_PERM = "intake.change_reviewrequest"
-
-
-class AskForm(forms.Form):
-    kind = forms.ChoiceField(label="Ask for", choices=PatientRequest.Kind.choices)
-    questions = forms.CharField(
-        label="Questions for the patient",
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        max_length=4000,
-        help_text="Shown on the patient's status page after their date-of-birth check; never emailed or texted.",
-    )
 
 
 def _staff_case(request, case_id: int) -> ReviewRequest:

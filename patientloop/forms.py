@@ -1,10 +1,14 @@
-"""The status page's forms: they validate; the views hand cleaned data to services."""
+"""The status page's forms, and the staff's form to ask the patient (the case
+page's panel: patientloop.admin and its template tag): they validate; the
+views hand cleaned data to services."""
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from intake.choices import ContactMethod
+
+from .models import PatientRequest
 
 
 def _helper() -> FormHelper:
@@ -59,3 +63,17 @@ class WithdrawForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper()
+
+
+# --- Staff: the case page's panel (the template tag) posts to the admin's ask view ---
+TRIAGE_PERM = "intake.change_reviewrequest"
+
+
+class AskForm(forms.Form):
+    kind = forms.ChoiceField(label="Ask for", choices=PatientRequest.Kind.choices)
+    questions = forms.CharField(
+        label="Questions for the patient",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=4000,
+        help_text="Shown on the patient's status page after their date-of-birth check; never emailed or texted.",
+    )

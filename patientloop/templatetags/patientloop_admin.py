@@ -3,7 +3,7 @@ and the form to ask (included in admin/intake/reviewrequest/case.html)."""
 
 from django import template
 
-from ..admin import TRIAGE_PERM, AskForm
+from ..forms import TRIAGE_PERM, AskForm
 
 register = template.Library()
 
