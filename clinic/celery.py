@@ -2,6 +2,7 @@
 
 import logging
 import os
+import random
 
 from celery import Celery
 from celery.signals import task_prerun, worker_ready
@@ -25,6 +26,13 @@ app.conf.task_queues = (
 app.conf.task_default_queue = "routine"
 app.conf.task_default_exchange = "routine"
 app.conf.task_default_routing_key = "routine"
+
+
+def backoff(retries: int) -> float:
+    """Exponential backoff with full jitter: up to 2, 4, 8 ... 300 seconds.
+
+    The retry countdown of every app's tasks (``self.retry(countdown=...)``)."""
+    return random.uniform(0, min(300, 2 ** (retries + 1)))
 
 
 @app.on_after_configure.connect

@@ -6,16 +6,14 @@ the work is already done.
 """
 
 import logging
-import random
 
 from celery import shared_task
 
+# Every app's retry policy is the project's (clinic.celery); the name stays
+# here too for the tasks that still import it from intake.tasks (imaging's).
+from clinic.celery import backoff as backoff
+
 log = logging.getLogger(__name__)
-
-
-def backoff(retries: int) -> float:
-    """Exponential backoff with full jitter: up to 2, 4, 8 ... 300 seconds."""
-    return random.uniform(0, min(300, 2 ** (retries + 1)))
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from intake.tasks import backoff
+from clinic.celery import backoff
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)
