@@ -1,6 +1,8 @@
-"""The import layers (.importlinter): pure modules <- services <- tasks, views,
-admin; the public pages independent of the request app. `make lint` checks
-the same contracts; this keeps them in every test run too."""
+"""The import layers (.importlinter): in each app, pure modules <- services <-
+tasks, views, admin; between the apps, clinic <- intake and education <- the
+feature apps <- partners, intake reaching a feature app only through the seams
+listed there; the public pages independent of the request app. `make lint`
+checks the same contracts; this keeps them in every test run too."""
 
 import shutil
 import subprocess
