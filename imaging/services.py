@@ -72,7 +72,11 @@ def member_bytes(mri_file: MriFile, member: str, *, instance: ImagingInstance | 
     read and checked."""
     whole = pixels.get(("file", mri_file.pk, mri_file.sha256))
     if whole is None and instance is not None and instance.chunk_first is not None:
-        file_id = IndexedFile.objects.filter(mri_file_id=mri_file.pk).values_list("file_id", flat=True).first()
+        try:
+            # Usually already loaded with the slice (select_related in the view).
+            file_id = mri_file.imaging_index.file_id
+        except IndexedFile.DoesNotExist:
+            file_id = ""
         if file_id:
             try:
                 return _ranged_member(instance, file_id)
