@@ -6,10 +6,13 @@ exactly as on the case page. Pixels need ``intake.view_mrifile`` too. Each
 series (or inline file) opened is recorded once: the manifest request writes
 the audit entry and marks the series opened in the session; slice requests
 write nothing (one entry per series, not per slice), and a slice asked for
-without its manifest records the opening then.
+without its manifest records the opening then. The viewer page opens its first
+series itself: it carries that series' manifest (a JSON data block, not a
+script) and records the opening, so the page's first request is slice 0.
 """
 
 import logging
+import math
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -87,6 +90,13 @@ def viewer_view(request, case_id):
         f for f in files if getattr(getattr(f, "imaging_index", None), "state", None) == IndexedFile.State.FAILED
     ]
     first = next((s for st in studies for s in st.series.all() if s.decodable and s.slice_count), None)
+    initial = None
+    if first is not None:
+        # The first series is opened with the page (audited here, as its manifest
+        # request would): the page asks for slice 0 at once, no manifest round trip.
+        # If it cannot be read now, the page asks for the manifest and shows why.
+        first.study.case = case
+        initial, _error = _series_manifest(request, case, first)
     context = {
         **admin.site.each_context(request),
         "title": _("Images for %(reference)s") % {"reference": case.reference},
@@ -96,6 +106,8 @@ def viewer_view(request, case_id):
         "unreadable": unreadable,
         "flags": selectors.case_imaging_flags(case),
         "first_series": first,
+        "initial_manifest": initial,
+        "initial_slice": _first_slice_url(initial) if initial else "",
         "can_triage": _can_triage(request),
         "attach_form": AttachForm(),
         "detach_form": DetachForm(),
@@ -104,13 +116,28 @@ def viewer_view(request, case_id):
     return _no_store(TemplateResponse(request, "imaging/viewer.html", context))
 
 
+def _first_slice_url(manifest: dict) -> str:
+    """Slice 0 in the series' own window, exactly the URL viewer.js asks for first
+    (``urlFor``: Math.round of the centre and of the width, a width of 0 taken as 1),
+    so the page's preload link is the request the script then uses."""
+    window = manifest["window"]
+    center, width = window["center"], window["width"] or 1
+    return f"{manifest['slice_base']}/0.png?wc={math.floor(center + 0.5)}&ww={math.floor(width + 0.5)}"
+
+
 # --- A series: manifest, then slices ----------------------------------------------------------
 def series_manifest_view(request, case_id, series_id):
     case = _case(request, case_id)
     _require_files(request)
     series = get_object_or_404(selectors_series_qs(case), pk=series_id)
+    body, error = _series_manifest(request, case, series)
+    return error or _no_store(JsonResponse(body))
+
+
+def _series_manifest(request, case, series):
+    """(the manifest, None), the opening recorded; or (None, the error response)."""
     if series.problem:
-        return _unavailable(series.problem, 422)
+        return None, _unavailable(series.problem, 422)
     instances = list(series.instances.order_by("index").values("index", "position", "instance_number"))
     center, width = series.window_center, series.window_width
     if center is None or not width:
@@ -120,25 +147,21 @@ def series_manifest_view(request, case_id, series_id):
         except (dicom.DecodeError, ImagingInstance.DoesNotExist):
             center, width = 0.0, 0.0
         except storage.FileIntegrityError:
-            return _unavailable(_("This file failed its integrity check and is not shown."), 500)
+            return None, _unavailable(_("This file failed its integrity check and is not shown."), 500)
         except storage.StorageUnavailable:
-            return _unavailable(_("The file storage is not answering. Try again in a minute."), 503)
+            return None, _unavailable(_("The file storage is not answering. Try again in a minute."), 503)
     services.imaging_series_open(series=series, user=request.user, request=request)
     _mark_opened(request, f"s{series.pk}")
     base = reverse("admin:imaging_slice", args=[case.pk, series.pk, 0]).rsplit("/0.png", 1)[0]
-    return _no_store(
-        JsonResponse(
-            {
-                "series": series.pk,
-                "label": f"{series.get_plane_display()} · {series.description or _('series')} #{series.number or ''}",
-                "rows": series.rows,
-                "columns": series.columns,
-                "window": {"center": center, "width": width},
-                "slices": [{"n": i["index"] + 1, "position": i["position"]} for i in instances],
-                "slice_base": base,
-            }
-        )
-    )
+    return {
+        "series": series.pk,
+        "label": f"{series.get_plane_display()} · {series.description or _('series')} #{series.number or ''}",
+        "rows": series.rows,
+        "columns": series.columns,
+        "window": {"center": center, "width": width},
+        "slices": [{"n": i["index"] + 1, "position": i["position"]} for i in instances],
+        "slice_base": base,
+    }, None
 
 
 def selectors_series_qs(case):
@@ -164,7 +187,7 @@ def slice_view(request, case_id, series_id, index):
     _require_files(request)
     visible = ReviewRequest.objects.visible_to(request.user).filter(pk=case_id)
     instance = get_object_or_404(
-        ImagingInstance.objects.select_related("mri_file", "series__study__case"),
+        ImagingInstance.objects.select_related("mri_file__imaging_index", "series__study__case"),
         series_id=series_id,
         series__study__case__in=visible,
         index=index,

@@ -464,6 +464,22 @@
       state.bitmapOrphan = false;
     }
 
+    function openManifest(m) {
+      forget();
+      state.manifest = m;
+      state.index = 0;
+      state.loadedKey = "";
+      direction = 1;
+      viewport.dataset.series = String(m.series);
+      viewport.dataset.count = String(m.slices.length);
+      slider.min = "1";
+      slider.max = String(m.slices.length);
+      slider.disabled = m.slices.length < 2;
+      preset.value = "default";
+      resetView();
+      applyPreset("default");  // asks for slice 0
+    }
+
     function loadSeries(url) {
       showError("");
       state.file = null;
@@ -471,21 +487,7 @@
       pagesBar.hidden = true;
       canvas.hidden = false;
       status.textContent = "Loading…";
-      return switchTo(url).then(function (m) {
-        forget();
-        state.manifest = m;
-        state.index = 0;
-        state.loadedKey = "";
-        direction = 1;
-        viewport.dataset.series = String(m.series);
-        viewport.dataset.count = String(m.slices.length);
-        slider.min = "1";
-        slider.max = String(m.slices.length);
-        slider.disabled = m.slices.length < 2;
-        preset.value = "default";
-        resetView();
-        applyPreset("default");
-      }).catch(function (err) {
+      return switchTo(url).then(openManifest).catch(function (err) {
         forget();
         state.manifest = null;
         status.textContent = "";
@@ -598,10 +600,18 @@
 
     window.addEventListener("resize", resize);
     resize();
+    // The page opened its first series and carries its manifest (a JSON data
+    // block): slice 0 is the first request. Without it, ask for the manifest.
+    var initial = $("imaging-initial");
     if (root.dataset.initial) {
       var first = document.querySelector(".imaging-open-series");
       if (first) { pressed(first); }
-      loadSeries(root.dataset.initial);
+      if (initial) {
+        status.textContent = "Loading…";
+        openManifest(JSON.parse(initial.textContent));
+      } else {
+        loadSeries(root.dataset.initial);
+      }
     }
   }
 

@@ -116,6 +116,72 @@ def test_a_slice_without_its_manifest_still_records_the_opening_once(zip_case):
     assert AuditEntry.objects.filter(summary__startswith=f"Viewed MRI series #{series.pk}").count() == 1
 
 
+def _initial_manifest(html: str):
+    import json
+    import re
+
+    found = re.search(r'<script id="imaging-initial" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1)) if found else None
+
+
+def test_the_page_opens_its_first_series_once_and_carries_its_manifest(zip_case):
+    """The page's first request is slice 0: the manifest is in the page (a JSON
+    data block, not a script), and the page records the opening, once."""
+    case, coordinator, _, client = zip_case
+    html = client.get(reverse("admin:imaging_viewer", args=[case.pk])).content.decode()
+    series = _series(case)
+    initial = _initial_manifest(html)
+    assert initial is not None and initial["series"] == series.pk and len(initial["slices"]) == 20
+    assert initial["window"] == {"center": 600, "width": 1200}
+    assert "<script>" not in html
+    # Slice 0 in the series' window is preloaded: exactly the URL viewer.js asks for first.
+    first_slice = f"{initial['slice_base']}/0.png?wc=600&amp;ww=1200"
+    assert f'<link rel="preload" href="{first_slice}" as="fetch" crossorigin>' in html
+    opened = AuditEntry.objects.filter(summary__startswith=f"Viewed MRI series #{series.pk} ")
+    assert opened.count() == 1 and opened.get().actor == coordinator
+    for i in range(3):
+        assert client.get(f"{initial['slice_base']}/{i}.png?wc=600&ww=1200").status_code == 200
+    assert opened.count() == 1
+    assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.FILE_ACCESS).count() == 1
+    # Reloading the page opens the series again: a new entry, as the manifest does.
+    client.get(reverse("admin:imaging_viewer", args=[case.pk]))
+    assert opened.count() == 2
+
+
+def test_the_preloaded_first_slice_url_rounds_the_window_as_the_script_does():
+    """viewer.js asks for Math.round(centre) and Math.round(width || 1)."""
+    from imaging.views import _first_slice_url
+
+    def url(center, width):
+        return _first_slice_url({"slice_base": "/s", "window": {"center": center, "width": width}})
+
+    assert url(600.0, 1200.0) == "/s/0.png?wc=600&ww=1200"
+    assert url(2.5, 0) == "/s/0.png?wc=3&ww=1"  # Math.round(2.5) is 3; a width of 0 is 1
+    assert url(-2.5, 99.49) == "/s/0.png?wc=-2&ww=99"  # Math.round(-2.5) is -2
+
+
+def test_a_page_that_cannot_read_its_first_series_leaves_it_to_the_manifest(zip_case, monkeypatch):
+    """No window in the headers and the storage down: the page still shows, without
+    the manifest and without recording an opening; the manifest request says why."""
+    from intake import storage
+
+    case, _, _, client = zip_case
+    services.case_index_pending(case=case)
+    series = _series(case)
+    ImagingSeries.objects.filter(pk=series.pk).update(window_center=None, window_width=None)
+
+    def down(*args, **kwargs):
+        raise storage.StorageUnavailable("down")
+
+    monkeypatch.setattr(services, "slice_pixels", down)
+    response = client.get(reverse("admin:imaging_viewer", args=[case.pk]))
+    assert response.status_code == 200 and _initial_manifest(response.content.decode()) is None
+    assert 'rel="preload"' not in response.content.decode()
+    assert f'data-initial="{reverse("admin:imaging_series", args=[case.pk, series.pk])}"' in response.content.decode()
+    assert not AuditEntry.objects.filter(summary__startswith=f"Viewed MRI series #{series.pk} ").exists()
+    assert client.get(reverse("admin:imaging_series", args=[case.pk, series.pk])).status_code == 503
+
+
 def test_undecodable_series_answers_its_reason(imaging_setup, client):
     case, coordinator, _ = imaging_setup
     attach(case, g.zip_of(g.undecodable(2)), "bad.zip")
