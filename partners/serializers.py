@@ -8,6 +8,7 @@ patient; the model's own checks run again in the submission service.
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from rest_framework import serializers
 
 from intake import choices
@@ -19,7 +20,7 @@ COPIED = (
     "first_name", "last_name", "date_of_birth", "submitted_by_guardian", "email", "phone",
     "postal_code", "state", "contact_method", "contact_time", "consent_phone", "consent_text",
     "consent_email", "regions", "side", "pain_duration", "severity", "radiating_pain", "numbness",
-    "weakness", "diagnoses", "treatments", "prior_surgery", "mri_status",
+    "weakness", "diagnoses", "treatments", "prior_surgery", "mri_status", "language",
 )  # fmt: skip
 
 
@@ -44,6 +45,14 @@ class ReferralSerializer(serializers.Serializer):
         help_text="True: the patient agreed to the clinic's privacy notice, and the partner attests it."
     )
     attested_by = serializers.CharField(max_length=120, help_text="Name and role of the person attesting.")
+    # The patient's language: every message to them, their status page and
+    # their result letter go in it, as for a patient who used the form in it.
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text="The language the patient reads best: 'en' (English, the default) or 'es' (Spanish). "
+        "Every message the clinic sends the patient goes in it.",
+    )
     # Safety screen
     red_flags = serializers.ListField(
         child=serializers.ChoiceField(choices=_choices(choices.RedFlag.choices)),

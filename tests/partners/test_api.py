@@ -226,3 +226,31 @@ def test_unknown_api_addresses_are_problem_404s(client, db):
     assert response.json()["detail"] == "Add a slash at the end: /api/v1/referrals/"
     other = client.get("/api/v1/nothing-here")
     assert other.status_code == 404 and "/api/v1/schema/" in other.json()["detail"]
+
+
+def test_a_referral_in_spanish_makes_a_spanish_case(client, seeded, key_a, referral_body):
+    from django.core import mail
+    from django.utils import translation
+
+    from intake.services.notifications import notification_send
+
+    body = {**referral_body, "language": "es", "contact_method": "email", "consent_email": True}
+    response = post(client, body, key_a)
+    assert response.status_code == 201, response.content
+    case = ReviewRequest.objects.get(reference=response.json()["reference"])
+    assert case.language == "es"
+    assert case.consent_version.endswith("/es")
+    # The patient's confirmation goes in Spanish, whoever sends it.
+    with translation.override("en"):
+        notification_send(notification_id=case.notifications.get().pk)
+    [message] = mail.outbox
+    assert "Recibimos su solicitud" in message.subject
+
+
+def test_a_referral_without_a_language_is_english_and_an_unknown_one_is_refused(client, seeded, key_a, referral_body):
+    english = post(client, referral_body, key_a)
+    assert ReviewRequest.objects.get(reference=english.json()["reference"]).language == "en"
+    refused = post(client, {**referral_body, "language": "fr"}, key_a)
+    assert refused.status_code == 400
+    assert "language" in str(refused.json())
+    assert ReviewRequest.objects.count() == 1
