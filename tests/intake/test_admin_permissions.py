@@ -276,3 +276,64 @@ def test_audit_trail_is_for_supervisors_and_read_only(client, staff, who, status
         assert (
             client.post(reverse("admin:clinic_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
         )
+
+
+# Every POST from the case page goes through intake.admin.views.case_form_post:
+# scope, then the triage permission, then the form, then one service call.
+CASE_POSTS = {
+    "transition": lambda staff, case: {"to_status": Status.AWAITING_MRI, "version": case.version},
+    "assign": lambda staff, case: {"user": staff.coord_a.pk, "version": case.version},
+    "move": lambda staff, case: {"queue": staff.queue_b.pk, "version": case.version},
+    "note": lambda staff, case: {"body": "Called, left a voicemail."},
+    "contact": lambda staff, case: {"method": "phone", "note": "", "version": case.version},
+}
+
+
+def case_post_url(name, case):
+    return reverse(f"admin:intake_reviewrequest_{name}", args=[case.pk])
+
+
+def view_only_staff(queue):
+    """Sees the queue's cases (a member, with the view permission) but may not triage."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(username=f"viewer_{queue.slug}")
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="intake", codename="view_reviewrequest"))
+    MembershipFactory(queue=queue, user=user)
+    return user
+
+
+@pytest.mark.parametrize("name", CASE_POSTS)
+def test_case_page_posts_are_scoped_then_need_triage(client, staff, name):
+    case = make_case(staff.queue_a)
+    data = CASE_POSTS[name](staff, case)
+    url = case_post_url(name, case)
+    before = (case.version, staff.queue_a, None, case.events.count())
+    refused = [
+        (staff.coord_b, 404),  # another queue's case: as if it did not exist
+        (view_only_staff(staff.queue_b), 404),  # the scope is checked before the permission
+        (view_only_staff(staff.queue_a), 403),  # sees the case, may not change it
+    ]
+    for user, status in refused:
+        client.force_login(user)
+        assert client.post(url, data).status_code == status, user
+    case.refresh_from_db()
+    assert (case.version, case.queue, case.assigned_to, case.events.count()) == before
+    # The same POST by someone who works queue A is carried out: the data is valid.
+    client.force_login(staff.coord_a)
+    assert client.post(url, data).status_code == 302
+    assert case.events.count() > before[-1]
+
+
+@pytest.mark.parametrize("name", CASE_POSTS)
+def test_an_invalid_case_page_post_calls_nothing_and_says_why(client, staff, name):
+    case = make_case(staff.queue_a)
+    before = (case.version, case.events.count())
+    client.force_login(staff.coord_a)
+    response = client.post(case_post_url(name, case), {})
+    assert response["Location"] == change_url(case)
+    assert [m for m in follow_messages(client, response) if m.startswith("Not saved: ")]
+    case.refresh_from_db()
+    assert (case.version, case.events.count()) == before
