@@ -4,13 +4,18 @@ case; it may write the audit trail (viewing and downloading are recorded).
 
 Each case view looks the case up through the admin's ``get_queryset`` (which is
 ``visible_to(user)``), so a case outside the user's queues is a 404 here too.
+The case page's POST views share ``case_form_post`` (scope, triage permission,
+form, one service call, messages, redirect): each names only its form, its
+service call with the success message, and where to go afterwards.
 The case views are wired in ReviewRequestAdmin.get_urls, the dry run in
 RoutingRuleAdmin.get_urls, the dashboard through the admin site
 (intake/admin/__init__.py).
 """
 
 from collections import Counter
+from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -25,7 +30,7 @@ from django.views.decorators.http import require_POST
 from ..models import MriFile, ReviewRequest, RoutingRule
 from ..rules import CaseFacts, decide
 from ..services.contact import case_log_contact
-from ..services.errors import CaseConflict, ServiceError
+from ..services.errors import ServiceError
 from ..services.files import mri_file_open
 from ..services.lifecycle import case_add_note, case_assign, case_move_queue, case_transition
 from ..storage import FileIntegrityError, StorageUnavailable
@@ -55,133 +60,118 @@ def case_url(case) -> str:
     return reverse("admin:intake_reviewrequest_change", args=[case.pk])
 
 
-def _require_triage(request, model_admin):
-    if not model_admin.has_triage_permission(request):
-        raise PermissionDenied
+def timeline_url(case) -> str:
+    return case_url(case) + "#timeline"
 
 
 def _form_errors(form) -> str:
     return " ".join(f"{e}" for errors in form.errors.values() for e in errors)
 
 
-def _run(request, call, success: str):
-    """Call one service; report its outcome through messages."""
+def case_form_post(
+    request,
+    model_admin,
+    object_id,
+    form: forms.Form,
+    change: Callable[[ReviewRequest, dict], str],
+    *,
+    next_url: Callable[[ReviewRequest], str] = case_url,
+) -> HttpResponseRedirect:
+    """What every POST from the case page does, in this order:
+
+    1. the case, through the admin's queryset (``visible_to(user)``): a case
+       outside the user's queues is a 404, as on the case page; then, without
+       the triage permission, a 403;
+    2. ``form`` (already bound) is validated: if invalid, "Not saved:" with its
+       errors, nothing is called, and back to the top of the case page;
+    3. ``change(case, cleaned_data)`` makes the one service call and returns the
+       success message; the service's refusal (a ServiceError, CaseConflict
+       included) becomes "Not saved: …" instead;
+    4. a redirect to ``next_url(case)``, the case page unless the view says.
+    """
+    case = visible_case(request, model_admin, object_id)
+    if not model_admin.has_triage_permission(request):
+        raise PermissionDenied
+    if not form.is_valid():
+        messages.error(request, f"Not saved: {_form_errors(form)}")
+        return HttpResponseRedirect(case_url(case))
     try:
-        call()
-    except CaseConflict as exc:
-        messages.error(request, f"Not saved: {exc}")
+        success = change(case, form.cleaned_data)
     except ServiceError as exc:
         messages.error(request, f"Not saved: {exc}")
     else:
         messages.success(request, success)
+    return HttpResponseRedirect(next_url(case))
 
 
-# --- Case page: lifecycle, assignment, queue, notes ---------------------------
+# --- Case page: lifecycle, assignment, queue, notes, contact ----------------------
 @require_POST
 def case_transition_view(request, model_admin, object_id):
-    case = visible_case(request, model_admin, object_id)
-    _require_triage(request, model_admin)
-    form = TransitionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Not saved: {_form_errors(form)}")
-        return HttpResponseRedirect(case_url(case))
-    data = form.cleaned_data
-    _run(
-        request,
-        lambda: case_transition(
+    def transition(case, data):
+        case_transition(
             case_id=case.pk,
             to_status=data["to_status"],
             actor=request.user,
             expected_version=data["version"],
             reason_category=data["reason_category"],
             note=data["note"],
-        ),
-        f"{case.reference} is now “{Status(data['to_status']).label}”.",
-    )
-    return HttpResponseRedirect(case_url(case))
+        )
+        return f"{case.reference} is now “{Status(data['to_status']).label}”."
+
+    return case_form_post(request, model_admin, object_id, TransitionForm(request.POST), transition)
 
 
 @require_POST
 def case_assign_view(request, model_admin, object_id):
-    case = visible_case(request, model_admin, object_id)
-    _require_triage(request, model_admin)
+    def assign(case, data):
+        case_assign(case_id=case.pk, user=data["user"], actor=request.user, expected_version=data["version"])
+        return f"{case.reference} is assigned to {data['user'].get_username()}."
+
     data = request.POST.copy()
     if "assign_to_me" in data:
         data["user"] = str(request.user.pk)
     form = AssignForm(data)  # any active staff: the service checks queue membership
-    if not form.is_valid():
-        messages.error(request, f"Not saved: {_form_errors(form)}")
-        return HttpResponseRedirect(case_url(case))
-    user = form.cleaned_data["user"]
-    _run(
-        request,
-        lambda: case_assign(
-            case_id=case.pk, user=user, actor=request.user, expected_version=form.cleaned_data["version"]
-        ),
-        f"{case.reference} is assigned to {user.get_username()}.",
-    )
-    return HttpResponseRedirect(case_url(case))
+    return case_form_post(request, model_admin, object_id, form, assign)
 
 
 @require_POST
 def case_move_queue_view(request, model_admin, object_id):
-    case = visible_case(request, model_admin, object_id)
-    _require_triage(request, model_admin)
-    form = MoveQueueForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Not saved: {_form_errors(form)}")
-        return HttpResponseRedirect(case_url(case))
-    queue = form.cleaned_data["queue"]
-    _run(
-        request,
-        lambda: case_move_queue(
-            case_id=case.pk, queue=queue, actor=request.user, expected_version=form.cleaned_data["version"]
-        ),
-        f"{case.reference} moved to {queue}.",
-    )
-    # After a move the case may be outside the user's queues: go back to the list.
-    if not model_admin.get_queryset(request).filter(pk=case.pk).exists():
-        return HttpResponseRedirect(reverse("admin:intake_reviewrequest_changelist"))
-    return HttpResponseRedirect(case_url(case))
+    def move(case, data):
+        case_move_queue(case_id=case.pk, queue=data["queue"], actor=request.user, expected_version=data["version"])
+        return f"{case.reference} moved to {data['queue']}."
+
+    def case_or_list(case):
+        # After a move the case may be outside the user's queues: go back to the list.
+        if not model_admin.get_queryset(request).filter(pk=case.pk).exists():
+            return reverse("admin:intake_reviewrequest_changelist")
+        return case_url(case)
+
+    return case_form_post(request, model_admin, object_id, MoveQueueForm(request.POST), move, next_url=case_or_list)
 
 
 @require_POST
 def case_note_view(request, model_admin, object_id):
-    case = visible_case(request, model_admin, object_id)
-    _require_triage(request, model_admin)
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Not saved: {_form_errors(form)}")
-        return HttpResponseRedirect(case_url(case))
-    _run(
-        request,
-        lambda: case_add_note(case_id=case.pk, actor=request.user, body=form.cleaned_data["body"]),
-        "Note added.",
-    )
-    return HttpResponseRedirect(case_url(case) + "#timeline")
+    def add_note(case, data):
+        case_add_note(case_id=case.pk, actor=request.user, body=data["body"])
+        return "Note added."
+
+    return case_form_post(request, model_admin, object_id, NoteForm(request.POST), add_note, next_url=timeline_url)
 
 
 @require_POST
 def case_contact_view(request, model_admin, object_id):
-    case = visible_case(request, model_admin, object_id)
-    _require_triage(request, model_admin)
-    form = ContactForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"Not saved: {_form_errors(form)}")
-        return HttpResponseRedirect(case_url(case))
-    data = form.cleaned_data
-    _run(
-        request,
-        lambda: case_log_contact(
+    def log_contact(case, data):
+        case_log_contact(
             case_id=case.pk,
             method=data["method"],
             actor=request.user,
             note=data["note"],
             expected_version=data["version"],
-        ),
-        "Contact logged.",
-    )
-    return HttpResponseRedirect(case_url(case) + "#timeline")
+        )
+        return "Contact logged."
+
+    form = ContactForm(request.POST)
+    return case_form_post(request, model_admin, object_id, form, log_contact, next_url=timeline_url)
 
 
 # --- MRI files ---------------------------------------------------------------
