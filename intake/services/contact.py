@@ -14,7 +14,7 @@ from .. import clock
 from ..choices import ContactMethod
 from ..models import CaseEvent, ReviewRequest
 from .errors import ServiceError
-from .lifecycle import _lock, _save  # one owner of the row lock and version check
+from .lifecycle import case_lock, case_save  # one owner of the row lock and version check
 
 
 def case_log_contact(
@@ -28,11 +28,11 @@ def case_log_contact(
     now = clock.now()
     label = ContactMethod(method).label
     with transaction.atomic():
-        case = _lock(case_id, expected_version)
+        case = case_lock(case_id, expected_version)
         first = case.first_contact_at is None
         if first:
             case.first_contact_at = now
-        _save(case)
+        case_save(case)
         CaseEvent.objects.create(
             case=case,
             kind=CaseEvent.Kind.NOTE,

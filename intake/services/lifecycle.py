@@ -19,7 +19,10 @@ from .errors import CaseConflict, IllegalTransition, ServiceError
 from .notifications import Notification, notify_patient, notify_queue_members, notify_supervisors
 
 
-def _lock(case_id: int, expected_version: int | None) -> ReviewRequest:
+def case_lock(case_id: int, expected_version: int | None) -> ReviewRequest:
+    """The case row, locked for this transaction: every change to a case starts
+    here (the services of other apps too), and fails with ``CaseConflict`` if
+    someone changed it since the caller's ``expected_version`` (None: no check)."""
     case = ReviewRequest.objects.select_for_update(of=("self",)).select_related("queue").get(pk=case_id)
     if expected_version is not None and case.version != expected_version:
         raise CaseConflict(
@@ -30,7 +33,8 @@ def _lock(case_id: int, expected_version: int | None) -> ReviewRequest:
     return case
 
 
-def _save(case: ReviewRequest):
+def case_save(case: ReviewRequest):
+    """Save a locked case and bump its version, so a stale page's change is refused."""
     case.version += 1
     case.save()
 
@@ -154,12 +158,12 @@ def case_transition(
     """Move a case to ``to_status`` if the transitions table allows it."""
     now = clock.now()
     with transaction.atomic():
-        case = _lock(case_id, expected_version)
+        case = case_lock(case_id, expected_version)
         record = _Record(case, actor)
         event = _transition(
             case, to_status, record=record, now=now, actor=actor, reason_category=reason_category, note=note
         )
-        _save(case)
+        case_save(case)
         record.write()
         if to_status in PATIENT_NOTIFIED:
             notify_patient(case, Notification.Kind.PATIENT_STATUS, f"{to_status}:{event.pk}")
@@ -169,7 +173,7 @@ def case_transition(
 def case_assign(*, case_id: int, user, actor=None, expected_version: int | None = None) -> ReviewRequest:
     """Give a case to ``user``, who must be a member of its queue."""
     with transaction.atomic():
-        case = _lock(case_id, expected_version)
+        case = case_lock(case_id, expected_version)
         if user is not None and not (
             case.queue is not None
             and case.queue.memberships.filter(user=user).exists()
@@ -180,7 +184,7 @@ def case_assign(*, case_id: int, user, actor=None, expected_version: int | None 
             return case
         record = _Record(case, actor)
         _assign(case, user, record=record, now=clock.now(), actor=actor)
-        _save(case)
+        case_save(case)
         record.write()
     return case
 
@@ -225,7 +229,7 @@ def case_move_queue(*, case_id: int, queue, actor=None, expected_version: int | 
     """Move a case to another staff queue: a fresh SLA, reassigned, members told."""
     now = clock.now()
     with transaction.atomic():
-        case = _lock(case_id, expected_version)
+        case = case_lock(case_id, expected_version)
         if case.queue_id == queue.pk:
             return case
         if not queue.is_active:
@@ -240,7 +244,7 @@ def case_move_queue(*, case_id: int, queue, actor=None, expected_version: int | 
             f"Moved from queue {old.pk if old else '-'} to {queue.pk}",
         )
         case_auto_assign(case=case, now=now, record=record)
-        _save(case)
+        case_save(case)
         record.write()
         notify_queue_members(case)
     return case
@@ -252,7 +256,7 @@ def case_add_note(*, case_id: int, actor, body: str) -> CaseEvent:
     if not body:
         raise ServiceError("A note cannot be empty.")
     with transaction.atomic():
-        case = _lock(case_id, None)
+        case = case_lock(case_id, None)
         record = _Record(case, actor)
         event = record.add(
             CaseEvent(case=case, kind=CaseEvent.Kind.NOTE, actor=actor, summary="Note added", body=body), "Note added"

@@ -14,7 +14,7 @@ from intake import clock
 from intake.choices import ContactMethod, DecisionReason
 from intake.models import CaseEvent, ReviewRequest
 from intake.services.errors import ServiceError
-from intake.services.lifecycle import _lock, _save, case_transition  # the one owner of the row lock
+from intake.services.lifecycle import case_lock, case_save, case_transition  # the one owner of the row lock
 from intake.services.notifications import notification_request
 from intake.transitions import Status, can_transition
 
@@ -45,7 +45,7 @@ def patient_request_open(*, case_id: int, kind: str, questions: str, actor) -> P
     if kind not in PatientRequest.Kind.values:
         raise ServiceError("Choose what you are asking for.")
     with transaction.atomic():
-        case = _lock(case_id, None)
+        case = case_lock(case_id, None)
         if case.status in (Status.CLOSED, Status.WITHDRAWN, Status.NO_RESPONSE, Status.DUPLICATE):
             raise ServiceError(f"{case.reference} is {Status(case.status).label.lower()}; nothing can be asked.")
         request = PatientRequest.objects.create(case=case, kind=kind, questions=questions, asked_by=actor)
@@ -85,7 +85,7 @@ def patient_request_answer(*, case_id: int, request_id: int, answer: str) -> Pat
     answer = (answer or "").strip()
     now = clock.now()
     with transaction.atomic():
-        case = _lock(case_id, None)
+        case = case_lock(case_id, None)
         request = PatientRequest.objects.select_for_update().filter(pk=request_id, case=case).first()
         if request is None or request.state != PatientRequest.State.OPEN:
             raise ServiceError(_("These questions were already answered or withdrawn."))
@@ -134,7 +134,7 @@ def _tell_staff(case: ReviewRequest, *, occasion: str) -> None:
 def patient_withdraw(*, case_id: int) -> ReviewRequest:
     """The patient withdraws the request (after confirming on the status page)."""
     with transaction.atomic():
-        case = _lock(case_id, None)
+        case = case_lock(case_id, None)
         if not can_transition(case.status, Status.WITHDRAWN):
             raise ServiceError(_("This request can no longer be withdrawn online. Please call us."))
         case.patient_requests.filter(state=PatientRequest.State.OPEN).update(state=PatientRequest.State.CANCELLED)
@@ -154,7 +154,7 @@ def patient_contact_change(
     if not (consent_email or consent_text or consent_phone):
         raise ServiceError(_("Please allow at least one way for us to contact you."))
     with transaction.atomic():
-        case = _lock(case_id, None)
+        case = case_lock(case_id, None)
         if consent_email and not case.email:
             raise ServiceError(_("We have no email address for you; please call us to add one."))
         if (consent_text or consent_phone) and not case.phone:
@@ -173,7 +173,7 @@ def patient_contact_change(
         case.consent_email, case.consent_text, case.consent_phone, case.contact_method = after
         case.consented_at = clock.now()
         case.full_clean(validate_unique=False, validate_constraints=False)
-        _save(case)
+        case_save(case)
         said = f"email {'yes' if consent_email else 'no'}, text {'yes' if consent_text else 'no'}, "
         said += f"phone {'yes' if consent_phone else 'no'}; prefers {contact_method}"
         CaseEvent.objects.create(
