@@ -86,6 +86,9 @@ def _axe_source():
 
 def axe_violations(page, impacts=("serious", "critical")):
     """Run axe-core in the page; return the violations of the given impacts."""
+    # A page still loading is half-built: its deferred scripts (which hide,
+    # show and focus things) have not run and its last markup may not be parsed.
+    page.wait_for_load_state("load")
     # Evaluated through DevTools, not as a <script> tag, so the page's CSP
     # (which would rightly block an injected inline script) stays untouched.
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):

@@ -33,7 +33,9 @@ def sign_in(page, base, username):
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    # The exact address: a pattern ending in /admin/ also matches the login
+    # page's own address (?next=/admin/), so it would not wait for the sign-in.
+    page.wait_for_url(f"{base}/admin/")
 
 
 def sign_out(page):

@@ -99,7 +99,9 @@ def test_confirmation_status_and_admin_case_page_show_the_clinic_zone(tokyo_page
     page.fill("#id_username", "super_clock")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    # The exact address: a pattern ending in /admin/ also matches the login
+    # page's own address (?next=/admin/), so it would not wait for the sign-in.
+    page.wait_for_url(f"{base}/admin/")
     page.goto(f"{base}/admin/intake/reviewrequest/{case.pk}/change/")
     expect(page.locator("#clinic-zone")).to_have_text("Times are Central (America/Chicago)")
     due = page.locator("#case-sla-due").inner_text()

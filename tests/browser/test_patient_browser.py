@@ -99,7 +99,7 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
     page.goto(live_server.url + "/mri-review/")
     # a missing answer is explained, tied to its field
     page.get_by_role("button", name="Continue").click()
-    assert page.locator("#error-summary").is_visible()
+    expect(page.locator("#error-summary")).to_be_visible()
     check_page(page, "safety with errors")
     fill_to_mri(page, live_server, check=check_page)
 
@@ -125,7 +125,7 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
     page.get_by_role("button", name="Upload file").click()
     page.get_by_role("button", name="Remove neck-mri.pdf").wait_for()
     assert MriFile.objects.count() == 1
-    assert stale.count() == 0  # the earlier file's error is gone after a good upload
+    expect(stale).to_have_count(0)  # the earlier file's error is gone after a good upload
 
     fill_mri_details(page)
     check_page(page, "mri")
@@ -141,6 +141,7 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
 
     # The private status page, with the date of birth
     page.get_by_test_id("status-link").click()
+    page.get_by_label("Your date of birth").wait_for()  # checked on the new page, not the confirmation
     check_page(page, "status check")
     page.get_by_label("Your date of birth").fill("1968-07-14")
     page.get_by_role("button", name="Show my request").click()
@@ -148,8 +149,9 @@ def test_patient_requests_a_review_with_an_upload(phone_page, live_server, seede
     check_page(page, "status")
     # the steps, the first one current
     current = page.locator('.status-steps [aria-current="step"]')
-    assert current.count() == 1 and current.inner_text().startswith("Request received")
-    assert page.locator(".status-steps li").count() == 5  # received, with the clinic, images, review, result
+    expect(current).to_have_count(1)
+    expect(current).to_contain_text(re.compile(r"^\s*Request received"))
+    expect(page.locator(".status-steps li")).to_have_count(5)  # received, with the clinic, images, review, result
 
 
 def _one_line(page, selector):
@@ -209,8 +211,8 @@ def test_a_good_upload_clears_the_no_file_error(phone_page, live_server, seeded_
     page.locator("#id_file").set_input_files(str(good))
     page.get_by_role("button", name="Upload file").click()
     page.get_by_role("button", name="Remove neck-mri.pdf").wait_for()
-    assert no_file.count() == 0
-    assert page.locator("#error-summary").count() == 0
+    expect(no_file).to_have_count(0)
+    expect(page.locator("#error-summary")).to_have_count(0)
     check_page(page, "mri after a good upload")
 
 
@@ -220,8 +222,8 @@ def test_history_of_cancer_alone_can_continue_the_request(phone_page, live_serve
     for flag in FLAGS:
         choose(page, flag, "yes" if flag == "cancer" else "no")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("heading", name="Please get medical care today").is_visible()
-    assert page.get_by_role("button", name="Call me back urgently").is_visible()
+    expect(page.get_by_role("heading", name="Please get medical care today")).to_be_visible()
+    expect(page.get_by_role("button", name="Call me back urgently")).to_be_visible()
     check_page(page, "same-day advice")
     fill_to_mri(page, live_server, cancer="yes")
     choose(page, "mri_status", "centre_sends")
@@ -261,14 +263,14 @@ def test_red_flag_in_the_browser(phone_page, live_server, seeded_tx):
     for flag in FLAGS:
         choose(page, flag, "yes" if flag == "saddle_numbness" else "no")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("heading", name="Please go to an emergency department now").is_visible()
+    expect(page.get_by_role("heading", name="Please go to an emergency department now")).to_be_visible()
     check_page(page, "urgent advice")
     page.get_by_label("First name").fill("Ali")
     page.get_by_label("Last name").fill("Urgent")
     page.get_by_label("Phone number").fill("(312) 555-0100")
     page.get_by_label(re.compile("Please call me back")).check()
     page.get_by_role("button", name="Call me back urgently").click()
-    assert page.get_by_test_id("reference").is_visible()
+    expect(page.get_by_test_id("reference")).to_be_visible()
     assert _one_line(page, '[data-testid="reference"]'), "the reference wraps"
     assert ReviewRequest.objects.get().red_flags == ["saddle_numbness"]
 
@@ -314,7 +316,7 @@ def test_the_upload_box_works_without_javascript(browser, live_server, seeded_tx
         page.get_by_text("neck-mri.pdf was uploaded.").wait_for()
         assert MriFile.objects.get().original_name == "neck-mri.pdf"
         # the answer that shows the files is kept after the reload
-        assert page.locator('input[name="mri_status"][value="upload"]').is_checked()
+        expect(page.locator('input[name="mri_status"][value="upload"]')).to_be_checked()
         page.get_by_role("button", name="Remove neck-mri.pdf").click()
         page.get_by_text("The file was removed.").wait_for()
         assert MriFile.objects.count() == 0

@@ -3,6 +3,7 @@ Chromium at 360 px, with a file through the upload box's progress bar, checked
 with axe-core (no serious or critical violations) at every screen."""
 
 import pytest
+from playwright.sync_api import expect
 
 from intake.models import ReviewRequest
 from intake.status_links import status_link
@@ -40,6 +41,9 @@ def test_the_patient_answers_a_request_for_more_information_with_a_file(seeded_t
     page.get_by_role("button", name="Show my request").click()
     assert "Which leg hurts, and since when?" in page.get_by_test_id("questions").inner_text()
     check_page(page, "questions")
+    # The upload script is deferred: until it has run, "Upload file" would
+    # post the form and reload the page.
+    page.wait_for_load_state("load")
 
     # The file through the progress-bar script: the row appears without a reload.
     page.set_input_files("#id_file", files=[{"name": "scan-report.pdf", "mimeType": "application/pdf", "buffer": PDF}])
@@ -72,8 +76,11 @@ def test_the_patient_withdraws_with_a_confirmation_at_360_px(seeded_tx, phone_pa
     page.get_by_label("Your date of birth").fill("1970-03-21")
     page.get_by_role("button", name="Show my request").click()
     page.get_by_role("link", name="Withdraw my request").click()
+    expect(page.get_by_role("heading", name="Withdraw your request?", exact=True)).to_be_visible()
     check_page(page, "withdraw confirmation")
     page.get_by_role("button", name="Withdraw my request").click()
+    # The answer to that post is on the page before the database is looked at.
+    page.get_by_text("Please tick the box to confirm").first.wait_for()
     assert ReviewRequest.objects.get(pk=case.pk).status == Status.TRIAGE  # not confirmed yet
     check_page(page, "withdraw, box not ticked")
     page.get_by_label("Yes, withdraw my request").check()

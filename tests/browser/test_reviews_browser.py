@@ -49,7 +49,9 @@ def test_the_patient_reads_the_letter_and_downloads_the_pdf_and_the_ics(seeded_t
     assert "Room 4" in page.get_by_test_id("consult").inner_text()
     check_page(page, "letter")
 
-    with page.expect_download() as pdf_download:
+    # Rendered on request; the first PDF in the test process also imports
+    # WeasyPrint and loads its fonts (see test_closing_the_loop.py).
+    with page.expect_download(timeout=30_000) as pdf_download:
         page.get_by_test_id("letter-pdf").click()
     pdf_path = tmp_path / "letter.pdf"
     pdf_download.value.save_as(pdf_path)

@@ -2,7 +2,10 @@
 page, every step, confirmation and status page, checked with axe-core, for CSP
 violations and for any English message of the catalogue left on the page."""
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from intake.choices import RedFlag
 from intake.models import ReviewRequest
@@ -25,6 +28,7 @@ def test_a_patient_who_chooses_espanol_never_reads_english(phone_page, live_serv
     english = _english_phrases()
 
     def check(where):
+        page.wait_for_load_state("load")
         assert page.evaluate("() => document.documentElement.lang") == "es", where
         assert axe_violations(page) == [], where
         assert page.watch.csp_violations == [], where
@@ -36,8 +40,11 @@ def test_a_patient_who_chooses_espanol_never_reads_english(phone_page, live_serv
 
     page.goto(live_server.url + "/")
     page.get_by_role("button", name="Español").click()
+    # The page comes back in Spanish (checked on it, not on the English page it replaces).
+    expect(page.locator("html")).to_have_attribute("lang", "es")
     check("home")
     page.get_by_role("link", name="Pedir una revisión gratuita de resonancia").click()
+    page.wait_for_url(re.compile(r"/mri-review/(\?|$)"))
     check("safety")
     for flag in RedFlag:
         page.locator(f'input[name="{flag.value}"][value="no"]').check()
@@ -88,6 +95,7 @@ def test_a_patient_who_chooses_espanol_never_reads_english(phone_page, live_serv
     case = ReviewRequest.objects.get()
     assert case.language == "es"
     page.get_by_test_id("status-link").click()
+    page.get_by_label("Su fecha de nacimiento").wait_for()
     check("status check")
     page.get_by_label("Su fecha de nacimiento").fill("1968-07-14")
     page.get_by_role("button", name="Ver mi solicitud").click()
@@ -111,14 +119,18 @@ def test_switching_language_mid_form_loses_nothing(phone_page, live_server, seed
     page.locator('input[name="contact_method"][value="email"]').check()
     page.locator('input[name="contact_time"][value="any"]').check()
     page.get_by_role("button", name="Continue").click()
+    # the contact step has a Back link too: the pain step's is the one wanted
+    page.wait_for_url(re.compile(r"/mri-review/step/pain/$"))
     page.get_by_role("link", name="Back").click()
+    page.wait_for_url(re.compile(r"/mri-review/step/contact/$"))
 
     contact_url = page.url
     page.get_by_role("button", name="Español").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
     assert page.url == contact_url  # the same step
-    assert page.evaluate("() => document.documentElement.lang") == "es"
     assert page.locator('input[name="first_name"]').input_value() == "Rosa"
     assert page.get_by_label("Dirección de correo electrónico").input_value() == "rosa@example.com"
     page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert page.url == contact_url
     assert page.get_by_label("Last name").input_value() == "Switch"
