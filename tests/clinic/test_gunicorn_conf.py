@@ -127,3 +127,16 @@ def test_real_gunicorn_logs_paths_without_tokens_or_query_strings(tmp_path):
     # The error log (Django's "Not Found: <path>" warning) neither.
     assert "Not Found: /mri-review/status/<token>/" in errors
     assert TOKEN not in errors and SECRET not in errors
+
+
+def test_a_worker_loads_every_view_when_it_starts_not_on_its_first_request():
+    # What a gunicorn worker does after the fork: import clinic.wsgi. The view
+    # modules behind the URLconf (the partner API's among them) are loaded then.
+    code = (
+        "import sys, clinic.wsgi\n"
+        "print(all(m in sys.modules for m in ('clinic.urls', 'partners.views', 'imaging.views', 'intake.views')))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings.test"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "True"
