@@ -5,9 +5,11 @@ from celery import shared_task
 from intake.storage import StorageUnavailable
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=6, soft_time_limit=300)
+# A 200-slice ZIP takes seconds; the limits are for a CD of many series. Both are
+# set: a soft limit over the project's hard one (60 s) makes Celery refuse to send it.
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=6, soft_time_limit=300, time_limit=360)
 def index_mri_file(self, mri_file_id: int):
-    from intake.tasks import backoff
+    from clinic.celery import backoff
 
     from .cache import pixels
     from .services import imaging_index_file

@@ -9,9 +9,8 @@ import logging
 
 from celery import shared_task
 
-# Every app's retry policy is the project's (clinic.celery); the name stays
-# here too for the tasks that still import it from intake.tasks (imaging's).
-from clinic.celery import backoff as backoff
+# Every app's retry policy is the project's (clinic.celery).
+from clinic.celery import backoff
 
 log = logging.getLogger(__name__)
 

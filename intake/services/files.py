@@ -12,6 +12,7 @@ from clinic.models import AuditEntry, audit_record
 
 from .. import storage
 from ..models import CaseEvent, MriFile
+from ..signals import mri_files_attached
 from ..storage import FileIntegrityError
 from ..uploads import validate_upload
 
@@ -51,10 +52,7 @@ def mri_file_add(*, uploaded, draft_key: str = "", case=None) -> MriFile:
                 CaseEvent.objects.create(
                     case=case, kind=CaseEvent.Kind.FILE, summary=f"MRI file added ({f.get_file_type_display()})"
                 )
-                if kind in (MriFile.FileType.DICOM, MriFile.FileType.ZIP):
-                    from imaging.services import imaging_index_enqueue  # the viewer's index, after commit
-
-                    imaging_index_enqueue(f.pk)
+                mri_files_attached.send(sender=MriFile, case=case, files=[f])
     except BaseException:
         try:
             storage.delete_stored(name)

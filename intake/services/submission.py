@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from .. import clock
 from ..models import CaseEvent, MriFile, Outbox, ReviewRequest, new_reference
+from ..signals import mri_files_attached
 from ..transitions import OPEN
 from .dispatch import celery_queue_for, enqueue_on_commit
 from .notifications import Notification, notify_patient
@@ -129,6 +130,7 @@ def _submit_once(reference, *, answers, kind, draft_key, submission_key, ip, use
                 CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.FILE, summary=f"{n} MRI file(s) uploaded")
                 case.mri_received_at = now
                 case.save(update_fields=["mri_received_at"])
+                mri_files_attached.send(sender=MriFile, case=case, files=list(case.files.all()))
         Outbox.objects.create(case=case, created_at=now)
         notify_patient(case, Notification.Kind.PATIENT_CONFIRMATION, "confirmation", known_new=True)
         enqueue_on_commit(route_case, case.pk, celery_queue=celery_queue_for(case.is_urgent))

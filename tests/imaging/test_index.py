@@ -204,3 +204,53 @@ def test_a_deflated_zip_member_is_read_from_its_chunks(imaging_setup, monkeypatc
     monkeypatch.setattr(storage, "iter_decrypted", lambda *a, **k: (_ for _ in ()).throw(AssertionError("whole read")))
     for inst, want in zip(instances, expected, strict=True):
         assert np.array_equal(services.slice_pixels(inst), want)
+
+
+@pytest.fixture
+def eager_tasks():
+    from clinic.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+def test_a_zip_staff_attach_is_indexed_once_the_attachment_commits(
+    imaging_setup, eager_tasks, django_capture_on_commit_callbacks
+):
+    case, *_ = imaging_setup
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        f = attach(case, g.zip_of(g.series_bytes(4)), "cd.zip")
+    assert not IndexedFile.objects.filter(mri_file=f).exists()  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    assert IndexedFile.objects.get(mri_file=f).state == IndexedFile.State.DONE
+    assert ImagingSeries.objects.get(study__case=case).slice_count == 4
+
+
+def test_a_patients_uploads_are_indexed_when_the_request_is_sent_not_when_first_viewed(
+    seeded, eager_tasks, django_capture_on_commit_callbacks
+):
+    from datetime import datetime
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from intake.services.files import mri_file_add
+    from intake.services.submission import review_request_submit
+    from tests.intake import corpus
+
+    zipped = mri_file_add(uploaded=SimpleUploadedFile("mri.zip", g.zip_of(g.series_bytes(5))), draft_key="d1")
+    report = mri_file_add(uploaded=SimpleUploadedFile("report.pdf", corpus.PDF), draft_key="d1")
+    answers = dict(
+        first_name="Pat", last_name="Example", email="pat@example.com", phone="+13125550142",
+        date_of_birth=datetime(1970, 3, 21).date(), contact_method="email", regions=["lower_back"],
+        pain_duration="gt_12m", severity=5, mri_status="upload", mri_taken_on=datetime(2026, 6, 1).date(),
+        mri_region="lower_back", imaging_centre="Somewhere", consent_privacy=True, consent_email=True,
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        case = review_request_submit(answers=answers, draft_key="d1")
+    assert IndexedFile.objects.get(mri_file=zipped).state == IndexedFile.State.DONE
+    assert ImagingSeries.objects.get(study__case=case).slice_count == 5
+    # A PDF report is shown as it is: nothing to index.
+    assert not IndexedFile.objects.filter(mri_file=report).exists()

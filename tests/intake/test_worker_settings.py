@@ -63,7 +63,8 @@ def test_the_redis_visibility_timeout_outlasts_a_task_and_its_longest_retry_wait
     timeout: shorter than a running task, or than a retry's countdown (held
     unacknowledged by the worker), and the task runs twice. Checked on the
     settings as a Redis deployment loads them, whatever broker this run uses."""
-    from intake.tasks import backoff, route_case, send_notification
+    from clinic.celery import backoff
+    from intake.tasks import route_case, send_notification
 
     script = (
         "import json; from clinic.celery import app; c = app.conf; "
@@ -108,3 +109,15 @@ def test_urgent_and_routine_messages_land_in_their_own_queue_only():
     assert enqueue_now(route_case, 999_002, celery_queue=CELERY_ROUTINE)
     assert (depth("urgent"), depth("routine")) == (1, 1)
     purge_broker()
+
+
+def test_every_task_can_be_sent_its_time_limits_agree():
+    # Celery refuses to send a task whose soft time limit is over its hard one,
+    # and the hard one defaults to the project's (CELERY_TASK_TIME_LIMIT): a
+    # task given only a long soft limit is never sent at all.
+    from celery import current_app
+
+    tasks = {name: t for name, t in current_app.tasks.items() if not name.startswith("celery.")}
+    assert "imaging.tasks.index_mri_file" in tasks and "intake.tasks.route_case" in tasks
+    refused = [n for n, t in tasks.items() if t.soft_time_limit and t.time_limit and t.soft_time_limit > t.time_limit]
+    assert refused == []

@@ -1,0 +1,16 @@
+"""imaging's answers to what intake announces (connected in ImagingConfig.ready)."""
+
+from intake.models import MriFile
+
+from .services import imaging_index_enqueue
+
+INDEXED_TYPES = (MriFile.FileType.DICOM, MriFile.FileType.ZIP)
+
+
+def index_attached_files(sender, *, case, files, **kwargs):
+    """Index DICOM and ZIP files for the viewer in the background, once the
+    transaction that attached them commits, so the clinician's first look does
+    not wait for it (the case page still indexes what is missing)."""
+    for f in files:
+        if f.file_type in INDEXED_TYPES:
+            imaging_index_enqueue(f.pk)
