@@ -65,7 +65,11 @@
     retry.type = "button";
     retry.className = "btn btn-sm btn-outline-secondary ms-2";
     retry.textContent = msg("retry");
-    retry.addEventListener("click", function () { ui.wrap.remove(); send(file, row(file)); });
+    retry.addEventListener("click", function () {
+      failed -= 1;  // this failure is being retried: only the retry's outcome counts now
+      ui.wrap.remove();
+      send(file, row(file));
+    });
     ui.msg.appendChild(retry);
   }
 

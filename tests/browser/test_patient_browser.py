@@ -196,6 +196,43 @@ def test_continue_with_a_file_that_fails_stays_and_says_so(phone_page, live_serv
     check_page(page, "mri, upload failed")
 
 
+def test_a_retried_upload_lets_the_patient_continue(phone_page, live_server, seeded_tx, tmp_path):
+    """The connection drops on the first try; the patient presses "Try again",
+    then Continue while the retry is still on its way: once it arrives, the
+    step goes on (the failure that was retried no longer holds it back)."""
+    page = phone_page
+    fill_to_mri(page, live_server)
+    choose(page, "mri_status", "upload")
+    fill_mri_details(page)
+    tries, held = [], []
+
+    def drop_then_hold(route):
+        tries.append(route.request.url)
+        if len(tries) == 1:
+            route.abort("connectionreset")
+        else:
+            held.append(route)  # answered below, once Continue has been pressed
+
+    page.route("**/mri-review/upload/", drop_then_hold)
+    good = tmp_path / "neck-mri.pdf"
+    good.write_bytes(corpus.PDF)
+    page.locator("#id_file").set_input_files(str(good))
+    page.get_by_role("button", name="Upload file").click()
+    retry = page.get_by_role("button", name="Try again")
+    retry.click()
+    expect(page.locator("progress.upload-progress")).to_have_count(1)
+    for _ in range(200):  # Playwright hands the retry to the handler while the test waits
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_text("Uploading your file before we continue").wait_for()
+    held[0].continue_()
+    page.get_by_label("How did you hear about us?").wait_for()
+    assert MriFile.objects.get().original_name == "neck-mri.pdf"
+
+
 def test_a_good_upload_clears_the_no_file_error(phone_page, live_server, seeded_tx, tmp_path):
     page = phone_page
     fill_to_mri(page, live_server)
