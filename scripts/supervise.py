@@ -9,8 +9,9 @@
   with a marker line per start: a restart never overwrites the traceback of
   the crash that caused it.
 * Ctrl-C (or SIGTERM) stops everything within 10 s: SIGTERM to each process
-  group, up to GRACE seconds for a warm shutdown, then SIGKILL to any group
-  still alive (a worker stuck finishing a task, its pool processes included).
+  (a Celery worker then stops its own pool processes: a warm shutdown), up to
+  GRACE seconds for it, then SIGKILL to any process group still alive (a
+  worker stuck finishing a task, its pool processes included).
 
 Usage: supervise.py [--port 8000] [--log-dir var/log] [--proc NAME=COMMAND ...]
 Without --proc it runs the three processes of `make run`.
@@ -109,7 +110,11 @@ class Supervisor:
         alive = [p for p in self.procs if p.popen is not None and p.popen.poll() is None]
         self.say("stopping " + ", ".join(p.name for p in alive) if alive else "stopping")
         for p in alive:
-            _signal_group(p.popen, signal.SIGTERM)
+            # SIGTERM to the process itself, not its group: a Celery worker's warm
+            # shutdown lets its pool processes finish their tasks and exit. Sent
+            # to the group, the pool processes died at once mid-task and the
+            # worker then sat in its shutdown until the SIGKILL (8 s).
+            _signal_leader(p.popen, signal.SIGTERM)
         deadline = time.monotonic() + self.grace
         while time.monotonic() < deadline and any(p.popen.poll() is None for p in alive):
             time.sleep(0.1)
@@ -139,6 +144,13 @@ class Supervisor:
             time.sleep(0.2)
         self.stop()
         return 0
+
+
+def _signal_leader(popen: subprocess.Popen, sig: int) -> None:
+    try:
+        os.kill(popen.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _signal_group(popen: subprocess.Popen, sig: int) -> None:

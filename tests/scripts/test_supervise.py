@@ -101,3 +101,48 @@ def test_sigterm_stops_it_too(tmp_path, sig):
     sup.send_signal(sig)
     sup.wait(timeout=10)
     assert "stopped" in (tmp_path / "supervisor.log").read_text()
+
+
+WARM_WORKER = """
+import os, signal, subprocess, sys, time
+CHILD = '''
+import signal, sys, time
+def told_by_parent(*_):
+    sys.exit(0)
+def terminated(*_):
+    print("pool process got SIGTERM mid-task", flush=True)
+    sys.exit(1)
+signal.signal(signal.SIGUSR1, told_by_parent)
+signal.signal(signal.SIGTERM, terminated)
+time.sleep(600)
+'''
+child = subprocess.Popen([sys.executable, "-c", CHILD])
+def warm_shutdown(*_):
+    child.send_signal(signal.SIGUSR1)  # as Celery's main process tells its pool to finish
+    child.wait()
+    print("warm shutdown done", flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, warm_shutdown)
+print("worker up", flush=True)
+time.sleep(600)
+"""
+
+
+def test_ctrl_c_lets_a_worker_shut_its_pool_down_itself(tmp_path):
+    # Like Celery's prefork worker: the main process stops its pool processes
+    # when it gets SIGTERM. Only the main process must get it; a pool process
+    # terminated directly dies mid-task and the worker waits for the SIGKILL.
+    script = tmp_path / "warm_worker.py"
+    script.write_text(WARM_WORKER)
+    sup = start(tmp_path, f"worker={sys.executable} {script}", grace=5)
+    log = tmp_path / "worker.log"
+    wait_for(lambda: log.exists() and "worker up" in log.read_text())
+    t0 = time.monotonic()
+    sup.send_signal(signal.SIGINT)
+    sup.wait(timeout=10)
+    elapsed = time.monotonic() - t0
+    out = sup.stdout.read()
+    assert "warm shutdown done" in log.read_text()
+    assert "got SIGTERM" not in log.read_text()
+    assert "SIGKILL" not in out
+    assert elapsed < 5
