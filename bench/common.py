@@ -348,10 +348,26 @@ def djtool(env: dict, *args: str) -> dict:
 
 
 # --- gunicorn -----------------------------------------------------------------------
+BENCH_GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn_bench.conf.py"
+PROJECT_GUNICORN_CONF = REPO / "gunicorn.conf.py"
+
+
 def start_gunicorn(
-    wsgi: str, port: int, env: dict, *, workers: int, cwd: Path, name: str, extra: list[str] | None = None
+    wsgi: str,
+    port: int,
+    env: dict,
+    *,
+    workers: int,
+    cwd: Path,
+    name: str,
+    extra: list[str] | None = None,
+    config: Path = BENCH_GUNICORN_CONF,
 ) -> subprocess.Popen:
+    """gunicorn with an explicit configuration file: the benches' empty one by
+    default (the same for the project and the baseline), the project's own for
+    runs that test the deployment (the fault run, the imaging bench's access log)."""
     cmd = [str(VENV_BIN / "gunicorn"), wsgi, "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    cmd += ["--config", str(config)]
     cmd += ["--worker-class", "sync", "--worker-tmp-dir", "/dev/shm", "--log-level", "warning"]
     cmd += ["--backlog", "2048", "--timeout", "60"] + (extra or [])
     proc = start(cmd, env=env, log_name=f"{name}.log", cwd=cwd)

@@ -197,7 +197,10 @@ def start_cold(e: dict, workers: int):
     """A fresh gunicorn whose every worker has answered a non-imaging page (the
     login form): cold for imaging, not a worker's very first request. Returns
     (process, seconds the first requests took, workers seen answering)."""
-    proc = C.start_gunicorn("clinic.wsgi", PORT, e, workers=workers, cwd=C.REPO, name="imaging-web")
+    # The project's own gunicorn.conf.py: the cold samples read its access log (worker pids).
+    proc = C.start_gunicorn(
+        "clinic.wsgi", PORT, e, workers=workers, cwd=C.REPO, name="imaging-web", config=C.PROJECT_GUNICORN_CONF
+    )
     offset = _log_size(proc)
     first_ms: list[float] = []
     seen: set[str] = set()

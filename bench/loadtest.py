@@ -165,7 +165,13 @@ def main():
     lock = threading.Lock()
     try:
         C.start_gunicorn(
-            "clinic.wsgi:application", PORT, env, workers=args.web_workers, cwd=C.REPO, name="loadtest-gunicorn"
+            "clinic.wsgi:application",
+            PORT,
+            env,
+            workers=args.web_workers,
+            cwd=C.REPO,
+            name="loadtest-gunicorn",
+            config=C.PROJECT_GUNICORN_CONF,  # as deployed: its timeouts, access log, worker recycling
         )
         worker = C.start_celery_worker("clinic", "urgent,routine", env, cwd=C.REPO, name="loadtest-worker")
         C.start_celery_beat("clinic", env, cwd=C.REPO, name="loadtest-beat")
