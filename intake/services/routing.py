@@ -86,9 +86,12 @@ def case_route(*, case_id: int, now=None) -> bool:
         members = case_auto_assign(case=case, now=now, record=record)
         case.version += 1
         case.save(update_fields=ROUTING_WRITES)
-        record.write()  # the routing and the assignment: one INSERT, one audit entry
         Outbox.objects.filter(case=case).update(state=Outbox.State.DONE, done_at=now)
         # First routing, under the row lock: no staff notice for this case exists yet.
         notify_queue_members(case, members, known_new=True)
+        # Last: the audit entry takes the chain's lock until this transaction
+        # commits, so every other routing waits for it from here on; written
+        # earlier, the writes above ran inside that wait too.
+        record.write()  # the routing and the assignment: one INSERT, one audit entry
     log.info("case %s routed", case.pk)
     return True
