@@ -1,10 +1,6 @@
 """imaging's answers to what intake announces (connected in ImagingConfig.ready)."""
 
-from intake.models import MriFile
-
-from .services import imaging_index_enqueue
-
-INDEXED_TYPES = (MriFile.FileType.DICOM, MriFile.FileType.ZIP)
+from .services import INDEXED_TYPES, imaging_index_enqueue
 
 
 def index_attached_files(sender, *, case, files, **kwargs):
