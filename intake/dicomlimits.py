@@ -1,0 +1,81 @@
+"""What a DICOM header may declare before anything decodes its pixels.
+
+One rule for the upload check (``intake.uploads``) and for the viewer's
+decoding of files already stored (``imaging``): the declared image size is
+read from the header, never from decoding, and compared with limits no real
+MRI reaches, so a header that asks a native decoder for gigabytes is refused
+before the decoder sees it.
+
+Why these numbers: clinical MR matrices are 128-1024 pixels a side (a
+high-resolution 3 T spine series reaches 1024 x 1024; reconstructions
+interpolated to 2048 are rare). Digital X-ray plates, which a patient may
+still send, reach about 4300 x 4300. 8192 a side leaves room for both; a
+frame of 8192 x 8192 x 3 samples x 2 bytes is 384 MiB, so one frame is capped
+at 256 MiB decoded (a 4320 x 4320 16-bit plate is 36 MiB). An enhanced
+multi-frame MR series of 1,000 frames of 512 x 512 x 2 bytes is 500 MiB in
+all; whole-object totals are capped at 2 GiB (the viewer decodes one frame at
+a time, so the total bounds the work, not the memory).
+"""
+
+from dataclasses import dataclass
+
+MAX_DIMENSION = 8192
+MAX_FRAMES = 5000
+MAX_FRAME_BYTES = 256 * 1024 * 1024
+MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Declared:
+    rows: int
+    columns: int
+    frames: int
+    samples: int
+    bits_allocated: int
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.rows * self.columns * self.samples * max(1, (self.bits_allocated + 7) // 8)
+
+    @property
+    def total_bytes(self) -> int:
+        return self.frame_bytes * self.frames
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return -1
+
+
+def declared(ds) -> Declared | None:
+    """The image size a dataset's header declares, or None when it has no
+    pixel description (no Rows/Columns). Reads header values only."""
+    if "Rows" not in ds or "Columns" not in ds:
+        return None
+    return Declared(
+        rows=_int(ds.get("Rows"), 0),
+        columns=_int(ds.get("Columns"), 0),
+        frames=_int(ds.get("NumberOfFrames"), 1),
+        samples=_int(ds.get("SamplesPerPixel"), 1),
+        bits_allocated=_int(ds.get("BitsAllocated"), 16),
+    )
+
+
+def size_problem(d: Declared) -> str | None:
+    """A short reason for staff logs when the declared size breaks a limit
+    (never shown to patients as is), or None when it is within them."""
+    if min(d.rows, d.columns, d.frames, d.samples, d.bits_allocated) <= 0:
+        return "header declares an empty or invalid image size"
+    if d.samples > 4 or d.bits_allocated > 64:
+        return f"header declares {d.samples} samples of {d.bits_allocated} bits"
+    if d.rows > MAX_DIMENSION or d.columns > MAX_DIMENSION:
+        return f"header declares {d.columns} x {d.rows} pixels (limit {MAX_DIMENSION} a side)"
+    if d.frames > MAX_FRAMES:
+        return f"header declares {d.frames} frames (limit {MAX_FRAMES})"
+    if d.frame_bytes > MAX_FRAME_BYTES:
+        return f"one frame would decode to {d.frame_bytes} bytes (limit {MAX_FRAME_BYTES})"
+    if d.total_bytes > MAX_TOTAL_BYTES:
+        return f"the object would decode to {d.total_bytes} bytes (limit {MAX_TOTAL_BYTES})"
+    return None
