@@ -308,10 +308,13 @@ def project_env(
         INTAKE_PRIVATE_ROOT=str(scratch / "private"),
         MEDIA_ROOT=str(scratch / "media"),
         BENCH_STATIC_ROOT=str(TMP / "staticfiles"),
-        # Emails go to files (bench_settings.py gives the file backend its path).
+        # Emails go to files in this folder (an absolute filemail:/// URL); loadtest.py counts them.
         EMAIL_URL=f"filemail://{scratch / 'mail'}",
         BENCH_MAIL_DIR=str(scratch / "mail"),
         PYTHONDONTWRITEBYTECODE="1",
+        # Every process of a bench runs on this machine: the audit anchors stay in a local folder.
+        INTAKE_ONE_MACHINE="true",
+        INTAKE_AUDIT_ANCHOR_ROOT=str(scratch / "audit-anchors"),
     )
     env.update(secrets_)
     # BENCH_CONN_HEALTH_CHECKS=false measures the project without Django's
@@ -332,6 +335,9 @@ def baseline_env(db: str, broker_db: int, secrets_: dict) -> dict:
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECRET_KEY=secrets_["DJANGO_SECRET_KEY"],
         PYTHONDONTWRITEBYTECODE="1",
+        # Every process of a bench runs on this machine: the audit anchors stay in a local folder.
+        INTAKE_ONE_MACHINE="true",
+        INTAKE_AUDIT_ANCHOR_ROOT=str(scratch / "audit-anchors"),
     )
     return env
 

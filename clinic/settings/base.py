@@ -6,6 +6,7 @@ carry the ``INTAKE_`` prefix. Each non-obvious setting links to its docs.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
 from django.utils.csp import CSP
@@ -249,10 +250,19 @@ def mailer(backend: str, **options) -> dict:
     return {"default": {"BACKEND": backend, "OPTIONS": options}}
 
 
+def filemail_path(url: str) -> str:
+    """The folder of a ``filemail://`` EMAIL_URL, as written: ``filemail:///var/mail``
+    is the absolute /var/mail and ``filemail://var/mail`` the relative var/mail.
+    django-environ reads the first as "var/mail" (it drops the leading slash
+    of the path part), which put mail under the working directory."""
+    rest = unquote(url.split("://", 1)[1].split("?", 1)[0])
+    return ("/" + rest.lstrip("/")) if rest.startswith("/") else (rest or ".")
+
+
 if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     MAILERS = mailer(_email["EMAIL_BACKEND"], **{o: _email[k] for k, o in _SMTP_OPTIONS.items() if _email.get(k)})
 elif _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
-    MAILERS = mailer(_email["EMAIL_BACKEND"], file_path=_email["EMAIL_FILE_PATH"])
+    MAILERS = mailer(_email["EMAIL_BACKEND"], file_path=filemail_path(env.str("EMAIL_URL")))
 else:
     MAILERS = mailer(_email["EMAIL_BACKEND"])
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="MRI review <no-reply@spineclinic.example>")

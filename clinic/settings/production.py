@@ -48,6 +48,15 @@ def _problems() -> list[str]:
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if broker.startswith(("filesystem", "memory")):
         problems.append("CELERY_BROKER_URL names an embedded broker: production uses Redis or RabbitMQ.")
+    if not os.environ.get("INTAKE_AUDIT_S3_BUCKET", "").strip() and not env.bool("INTAKE_ONE_MACHINE", default=False):
+        # The head-hash export is a beat task any worker may run: with a local
+        # folder each worker machine would keep its own anchors and
+        # verify_audit_chain on one machine would check only those.
+        problems.append(
+            "INTAKE_AUDIT_S3_BUCKET is not set: the audit chain's head hashes must go to one bucket that every "
+            "machine reads (docs/operations.md). Only if every worker and beat run on this one machine, set "
+            "INTAKE_ONE_MACHINE=true to keep them in INTAKE_AUDIT_ANCHOR_ROOT."
+        )
     return problems
 
 

@@ -17,7 +17,11 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 INTAKE_FILE_KEYS = ["x0ZPc0T9nK3o6Qm8y2pC1g9qkVb7wHf5sXl4rUa8t2E="]
 INTAKE_AUDIT_KEY = "test-only-audit-key-5d1c"
 # Never a developer's var/audit-anchors: tests that export point it at their own folder.
-STORAGES["audit"]["OPTIONS"]["location"] = str(VAR_DIR / f"audit-anchors-test-{os.getpid()}")  # noqa: F405
+# (A bucket named by INTAKE_AUDIT_S3_BUCKET is kept as it is: processes share it.)
+if STORAGES["audit"]["BACKEND"].endswith("FileSystemStorage"):  # noqa: F405
+    STORAGES["audit"]["OPTIONS"]["location"] = str(  # noqa: F405
+        Path(env("INTAKE_AUDIT_ANCHOR_ROOT", default=str(VAR_DIR / f"audit-anchors-test-{os.getpid()}")))  # noqa: F405
+    )
 # Tests of the minimum fill time set it themselves.
 INTAKE_MIN_FILL_SECONDS = 0
 # Rate limits are exercised by their own tests with small values.

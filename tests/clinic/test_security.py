@@ -30,6 +30,7 @@ PROD_ENV = {
     "CACHE_URL": "redis://redis.clinic.example:6379/1",
     "INTAKE_SITE_URL": "https://clinic.example",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.clinic.example:587",
+    "INTAKE_AUDIT_S3_BUCKET": "clinic-audit-anchors",
 }
 
 
