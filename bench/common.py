@@ -311,6 +311,9 @@ def project_env(
         # Emails go to files in this folder (an absolute filemail:/// URL); loadtest.py counts them.
         EMAIL_URL=f"filemail://{scratch / 'mail'}",
         BENCH_MAIL_DIR=str(scratch / "mail"),
+        # Every process of a bench runs on this machine: the audit anchors stay in a local folder.
+        INTAKE_ONE_MACHINE="true",
+        INTAKE_AUDIT_ANCHOR_ROOT=str(scratch / "audit-anchors"),
         PYTHONDONTWRITEBYTECODE="1",
         # Every process of a bench runs on this machine: the audit anchors stay in a local folder.
         INTAKE_ONE_MACHINE="true",
@@ -335,9 +338,6 @@ def baseline_env(db: str, broker_db: int, secrets_: dict) -> dict:
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECRET_KEY=secrets_["DJANGO_SECRET_KEY"],
         PYTHONDONTWRITEBYTECODE="1",
-        # Every process of a bench runs on this machine: the audit anchors stay in a local folder.
-        INTAKE_ONE_MACHINE="true",
-        INTAKE_AUDIT_ANCHOR_ROOT=str(scratch / "audit-anchors"),
     )
     return env
 
