@@ -315,9 +315,6 @@ def project_env(
         INTAKE_ONE_MACHINE="true",
         INTAKE_AUDIT_ANCHOR_ROOT=str(scratch / "audit-anchors"),
         PYTHONDONTWRITEBYTECODE="1",
-        # Every process of a bench runs on this machine: the audit anchors stay in a local folder.
-        INTAKE_ONE_MACHINE="true",
-        INTAKE_AUDIT_ANCHOR_ROOT=str(scratch / "audit-anchors"),
     )
     env.update(secrets_)
     # BENCH_CONN_HEALTH_CHECKS=false measures the project without Django's
