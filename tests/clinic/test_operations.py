@@ -84,8 +84,11 @@ def test_anchors_exported_on_one_machine_are_verified_on_another_through_the_buc
 
 @pytest.mark.parametrize(
     "url, expected",
-    [("filemail://{tmp}/mail", "{tmp}/mail"), ("filemail:///{tmp}/mail", "{tmp}/mail"),
-     ("filemail://var/mail-relative", "var/mail-relative")],
+    [
+        ("filemail://{tmp}/mail", "{tmp}/mail"),
+        ("filemail:///{tmp}/mail", "{tmp}/mail"),
+        ("filemail://var/mail-relative", "var/mail-relative"),
+    ],
 )
 def test_a_filemail_url_names_the_folder_as_written(tmp_path, url, expected):
     url, expected = url.format(tmp=tmp_path), expected.format(tmp=tmp_path)
