@@ -1,4 +1,5 @@
-"""Health checks for load balancers: ``/healthz`` and ``/readyz``.
+"""Health checks for load balancers: ``/healthz`` and ``/readyz``; for the
+operator's monitor: ``/healthz/beat`` (clinic.beat).
 
 * ``/healthz``: the process answers (liveness). Touches nothing else.
 * ``/readyz``: the database, the cache and the Celery broker each answer
@@ -33,6 +34,7 @@ from django.utils.module_loading import import_string
 log = logging.getLogger(__name__)
 
 HEALTH_PATHS = {"/healthz", "/healthz/"}
+BEAT_PATHS = {"/healthz/beat", "/healthz/beat/"}
 READY_PATHS = {"/readyz", "/readyz/"}
 
 
@@ -151,6 +153,25 @@ def _response(request, status: int, body: str, content_type: str) -> HttpRespons
     return response
 
 
+def _beat_response(request) -> HttpResponse:
+    """``/healthz/beat``, for the operator's monitor (not the balancer: web
+    nodes serve patients whether or not beat runs). 200 when beat ticked and a
+    worker ran scheduled work within INTAKE_BEAT_STALE_SECONDS; 503 otherwise,
+    naming which."""
+    from clinic.beat import beat_status
+
+    try:
+        checks = beat_status()
+    except Exception as exc:  # noqa: BLE001  (no database: nothing can be said about beat)
+        log.warning("beat check: the database did not answer (%s)", type(exc).__name__)
+        checks = {"beat": "unknown", "periodic": "unknown"}
+    ok = all(value == "ok" for value in checks.values())
+    if not ok:
+        log.warning("beat check: %s", checks)
+    body = json.dumps({"status": "ok" if ok else "unavailable", "checks": checks})
+    return _response(request, 200 if ok else 503, body + "\n", "application/json")
+
+
 class HealthCheckMiddleware:
     """Answers /healthz and /readyz before any other middleware runs."""
 
@@ -159,7 +180,7 @@ class HealthCheckMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if path not in HEALTH_PATHS and path not in READY_PATHS:
+        if path not in HEALTH_PATHS and path not in READY_PATHS and path not in BEAT_PATHS:
             return self.get_response(request)
         if request.method not in ("GET", "HEAD"):
             response = _response(request, 405, "", "text/plain")
@@ -167,6 +188,8 @@ class HealthCheckMiddleware:
             return response
         if path in HEALTH_PATHS:
             return _response(request, 200, "ok\n", "text/plain")
+        if path in BEAT_PATHS:
+            return _beat_response(request)
         checks = run_checks()
         ready = all(result == "ok" for result in checks.values())
         body = json.dumps({"status": "ok" if ready else "unavailable", "checks": checks})

@@ -233,3 +233,16 @@ class ClosureDay(models.Model):
 
     def __str__(self):
         return f"{self.date:%Y-%m-%d} {self.reason}"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a periodic process, in the database every
+    machine shares (clinic.beat): ``beat`` is written by Celery beat's
+    scheduler as it ticks, ``periodic`` by a scheduled task a worker ran. The
+    time is the database's own (Now()), so machines' clocks do not matter."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -11,3 +11,12 @@ def export_audit_head():
     from .audit_anchors import audit_head_export
 
     return audit_head_export()
+
+
+@shared_task(ignore_result=True)
+def beat_heartbeat():
+    """Beat, every INTAKE_BEAT_HEARTBEAT_SECONDS: scheduled work reached a
+    worker (clinic.beat). Nothing to retry: the next beat writes it again."""
+    from .beat import PERIODIC, heartbeat_record
+
+    heartbeat_record(PERIODIC)

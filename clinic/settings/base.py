@@ -332,6 +332,16 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired": {"task": "intake.tasks.purge_expired_cases", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat, watched (clinic.beat): its scheduler writes a heartbeat to the database
+# as it ticks, a scheduled task another once a worker ran it; /healthz/beat
+# answers 503 when either is older than INTAKE_BEAT_STALE_SECONDS.
+CELERY_BEAT_SCHEDULER = "clinic.beat:Scheduler"
+INTAKE_BEAT_HEARTBEAT_SECONDS = env.int("INTAKE_BEAT_HEARTBEAT_SECONDS", default=10)
+INTAKE_BEAT_STALE_SECONDS = env.int("INTAKE_BEAT_STALE_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {
+    "task": "clinic.tasks.beat_heartbeat",
+    "schedule": 3.0 * INTAKE_BEAT_HEARTBEAT_SECONDS,
+}
 
 # --- Logging: no health data, ever ------------------------------------------
 LOGGING = {
