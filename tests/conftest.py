@@ -103,8 +103,8 @@ def _embedded_broker_cleanup():
         shutil.rmtree(settings.VAR_DIR / f"broker-test-{settings.RUN_ID}", ignore_errors=True)
 
 
-class broker_down:
-    """The broker at a port where nothing listens, whatever is configured.
+class broker_at:
+    """The Celery app publishes to ``url``, whatever is configured.
 
     Celery reads a Django-namespaced key (CELERY_BROKER_URL) before the plain
     one, and the embedded filesystem transport wins over any URL, so both
@@ -113,8 +113,9 @@ class broker_down:
     URLS = ("broker_url", "CELERY_BROKER_URL", "broker_write_url", "CELERY_BROKER_WRITE_URL")
     KEYS = (*URLS, "broker_transport", "CELERY_BROKER_TRANSPORT")
 
-    def __init__(self, app):
+    def __init__(self, app, url: str):
         self.app = app
+        self.url = url
 
     def _reset(self):
         from kombu import pools
@@ -127,11 +128,18 @@ class broker_down:
         conf = self.app.conf
         self.saved = {k: conf[k] for k in self.KEYS if k in conf}
         for k in self.KEYS:
-            conf[k] = "redis://127.0.0.1:1/0" if k in self.URLS else None
+            conf[k] = self.url if k in self.URLS else None
         self._reset()
-        assert self.app.connection_for_write().as_uri().endswith("127.0.0.1:1/0")
+        assert self.app.connection_for_write().as_uri().endswith(self.url.rsplit("@", 1)[-1].split("//", 1)[-1])
 
     def __exit__(self, *exc):
         for k in self.KEYS:
             self.app.conf[k] = self.saved.get(k)  # absent ones: None, their default
         self._reset()
+
+
+class broker_down(broker_at):
+    """The broker at a port where nothing listens."""
+
+    def __init__(self, app):
+        super().__init__(app, "redis://127.0.0.1:1/0")
