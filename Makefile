@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint mypy format bench bench-imaging loadtest soak install install-dev browser-deps dicom-deps pdf-deps gettext-deps messages clean
+.PHONY: run test lint mypy format bench bench-imaging loadtest two-nodes soak install install-dev browser-deps dicom-deps pdf-deps gettext-deps messages clean
 
 $(VENV)/bin/python:
 	@PYBIN=$$(scripts/find-python.sh) || exit 1; echo "Using $$PYBIN"; $$PYBIN -m venv $(VENV)
@@ -95,6 +95,10 @@ bench-imaging: install-dev
 
 loadtest: install-dev
 	$(PY) bench/loadtest.py $(LOADTEST_ARGS)
+
+# Two nodes on one machine behind proxies, one killed mid-run (docs/operations.md; TWO_NODES_ARGS="--patients 40").
+two-nodes: install-dev
+	$(PY) bench/two_nodes.py $(TWO_NODES_ARGS)
 
 # The embedded default as `make run` starts it, a submission a second (SOAK_MINUTES, default 30).
 soak: install
