@@ -187,7 +187,7 @@ def test_long_names_and_header_values_stay_in_their_columns_at_1280px(browser, l
     coordinator = UserFactory(username="img_layout", groups=["Coordinator"])
     QueueMembership.objects.create(queue=queue, user=coordinator)
     case = CaseFactory(
-        queue=queue, status="awaiting_mri", first_name="Maria-Guadalupe" * 4, last_name="Fernandez-Castellanos" * 4
+        queue=queue, status="awaiting_mri", first_name="Maria-Guadalupe" * 4, last_name="Fernandez-Castellanos" * 3
     )
     slices = g.series_bytes(3, rows=128, cols=128, name=name)
     long = []
