@@ -3,7 +3,8 @@
 Everything here works on plaintext bytes already read (and checked) through
 ``intake.storage``; nothing is written anywhere. Decoders: pydicom's own
 (uncompressed, RLE), Pillow (JPEG baseline), pylibjpeg-openjpeg (JPEG 2000),
-pylibjpeg-rle (fast RLE) and GDCM (JPEG lossless, JPEG-LS).
+pylibjpeg-rle (fast RLE) and GDCM (JPEG lossless, JPEG-LS, and 12-bit JPEG
+Extended through imaging.jpeg12, registered below).
 """
 
 import io
@@ -15,9 +16,15 @@ from datetime import date
 
 import numpy as np
 import pydicom
-from pydicom.uid import UID
+from pydicom.pixels import get_decoder
+from pydicom.uid import UID, JPEGExtended12Bit
 
 SKIP_PREFIXES = ("__MACOSX/",)
+
+_JPEG12_PLUGIN = "imaging-gdcm-12bit"
+if _JPEG12_PLUGIN not in get_decoder(JPEGExtended12Bit).available_plugins:
+    # Once per process, at import: pydicom's add_plugin is not thread-safe.
+    get_decoder(JPEGExtended12Bit).add_plugin(_JPEG12_PLUGIN, ("imaging.jpeg12", "decode_frame"))
 
 
 @dataclass
@@ -41,6 +48,8 @@ class SeriesInfo:
     window_center: float | None = None
     window_width: float | None = None
     transfer_syntax: str = ""
+    # MONOCHROME1: the lowest value is white. Windowed like any other, then inverted.
+    inverted: bool = False
     slices: list[Slice] = field(default_factory=list)
     sample_member: str = ""
 
@@ -205,6 +214,7 @@ def scan(data: bytes, file_type: str) -> tuple[dict[str, StudyInfo], int]:
                 window_center=_float(ds.get("WindowCenter")),
                 window_width=_float(ds.get("WindowWidth")),
                 transfer_syntax=str(ds.file_meta.get("TransferSyntaxUID", "")),
+                inverted=str(ds.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1",
                 sample_member=member,
             )
         number = ds.get("InstanceNumber")
@@ -261,11 +271,42 @@ def syntax_words(uid: str) -> str:
     return name or "an unknown encoding"
 
 
+def syntax_decodable(uid: str) -> bool:
+    """Whether a decoder here takes this transfer syntax at all (not whether one file decodes)."""
+    if not uid:
+        return True  # no file meta: pydicom reads it as implicit little endian
+    try:
+        return get_decoder(uid).is_available
+    except NotImplementedError:  # pydicom knows no decoder for it (JPEG 2000 Part 2, MPEG, JPEG XL...)
+        return False
+
+
+def _unsupported_words(uid: str) -> str:
+    name = UID(uid).name if uid else ""
+    shown = f"{name} ({uid})" if name and name != uid else f"an encoding this server does not know ({uid})"
+    return f"its images use {shown}, which the viewer cannot show"
+
+
+def _refused_by_every_decoder(exc: Exception) -> bool:
+    """True when the decoders declined the file's variant rather than failed on its bytes.
+
+    pydicom raises NotImplementedError itself, or a RuntimeError listing each
+    plugin's reason ("...: GDCM does not support 'JPEG Extended' for samples
+    with 12-bit precision") when every plugin refused."""
+    if isinstance(exc, NotImplementedError):
+        return True
+    reasons = [line.strip() for line in str(exc).splitlines()[1:] if line.strip()]
+    return bool(reasons) and all("not support" in r or "unsupported" in r.lower() for r in reasons)
+
+
 def decode(raw: bytes) -> np.ndarray:
     """All frames of one object as a (frames, rows, columns) array in modality
     units (rescale slope and intercept applied); a colour image is made grey.
+    MONOCHROME1 is NOT inverted here: its header window is defined on these
+    values, so ``window(..., invert=True)`` inverts after windowing.
 
-    Raises ``DecodeError`` with a plain reason.
+    Raises ``DecodeError`` with a plain reason: a transfer syntax no decoder
+    here takes is named with its UID (never called damaged).
     """
     try:
         ds = pydicom.dcmread(io.BytesIO(raw))
@@ -274,16 +315,18 @@ def decode(raw: bytes) -> np.ndarray:
     if "PixelData" not in ds:
         raise DecodeError("it has no image data")
     syntax = str(ds.file_meta.get("TransferSyntaxUID", ""))
+    if not syntax_decodable(syntax):
+        raise DecodeError(_unsupported_words(syntax))
+    if syntax == JPEGExtended12Bit and int(ds.get("BitsStored", 8) or 8) > 8:
+        # Straight to the plugin that takes it: GDCM's and Pillow's refuse 12-bit
+        # samples, and pydicom logs each refusal as an error with a traceback.
+        ds.pixel_array_options(decoding_plugin=_JPEG12_PLUGIN)
     try:
         pixels = ds.pixel_array
     except Exception as exc:
-        words = syntax_words(syntax)
-        text = str(exc)
-        # pydicom: NotImplementedError for a syntax it has no decoder for;
-        # "exceptions were raised by all available plugins" when decoders tried and failed.
-        if isinstance(exc, NotImplementedError) or "no pixel data handlers" in text or "missing required" in text:
-            raise DecodeError(f"its images are compressed as {words}, which this server cannot decode") from exc
-        raise DecodeError(f"its image data ({words}) is damaged or incomplete") from exc
+        if _refused_by_every_decoder(exc):
+            raise DecodeError(_unsupported_words(syntax)) from exc
+        raise DecodeError(f"its image data ({syntax_words(syntax)}) is damaged or incomplete") from exc
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
     if samples > 1:
@@ -297,8 +340,6 @@ def decode(raw: bytes) -> np.ndarray:
         pixels = pixels.astype(np.float32) * slope + intercept
     elif pixels.dtype.itemsize > 2 or pixels.dtype.kind == "f":
         pixels = pixels.astype(np.float32)
-    if str(ds.get("PhotometricInterpretation", "")) == "MONOCHROME1":
-        pixels = pixels.max() - pixels.astype(np.float32) + pixels.min()
     return np.ascontiguousarray(pixels)
 
 
@@ -306,13 +347,20 @@ class DecodeError(Exception):
     pass
 
 
-def window(frame: np.ndarray, center: float, width: float) -> np.ndarray:
-    """8-bit display values for a window (DICOM PS3.3 C.11.2.1.2, linear)."""
+def window(frame: np.ndarray, center: float, width: float, *, invert: bool = False) -> np.ndarray:
+    """8-bit display values for a window (DICOM PS3.3 C.11.2.1.2, linear).
+
+    ``invert`` for MONOCHROME1: the window applies to the values as stored
+    (after rescale), and only its output is inverted (PS3.3 C.7.6.3.1.2: the
+    minimum value is displayed white). Inverting first would put the window
+    over values that do not exist, and the image looks washed out."""
     width = max(float(width), 1.0)
     low = center - 0.5 - (width - 1) / 2
     scale = 255.0 / (width - 1 if width > 1 else 1)
     out = (frame.astype(np.float32) - low) * scale
     np.clip(out, 0, 255, out=out)
+    if invert:
+        np.subtract(255.0, out, out=out)
     return out.astype(np.uint8)
 
 

@@ -89,6 +89,9 @@ class ImagingSeries(models.Model):
     window_center = models.FloatField(null=True, blank=True)
     window_width = models.FloatField(null=True, blank=True)
     transfer_syntax = models.CharField(max_length=64, blank=True)
+    # MONOCHROME1 (the lowest value is white: X-ray films, some CR/DX): the
+    # slices are windowed on their values, then inverted (dicom.window).
+    inverted = models.BooleanField(default=False)
     # Empty when it decodes; else why not, in plain words ("JPEG-LS: no decoder").
     problem = models.CharField(max_length=200, blank=True)
 

@@ -49,8 +49,8 @@ def png(array_u8: np.ndarray) -> bytes:
     )
 
 
-def slice_png(frame: np.ndarray, center: float, width: float) -> bytes:
-    return png(dicom.window(frame, center, width))
+def slice_png(frame: np.ndarray, center: float, width: float, *, invert: bool = False) -> bytes:
+    return png(dicom.window(frame, center, width, invert=invert))
 
 
 def image_png(data: bytes) -> bytes:

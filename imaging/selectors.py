@@ -1,6 +1,11 @@
-"""Imaging reads: the header check beside the case, flags for the case page and list."""
+"""Imaging reads: the header check beside the case, flags for the case page and list.
 
-from dataclasses import dataclass
+Owner of "which studies are the MRI": a study counts as an MRI when one of its
+series is Modality MR (the study row keeps the first object's modality, which
+may be a localizer or a screenshot). Only those set the MRI age and the
+12-month flag; any other study (CR, CT, US...) is flagged "not an MRI"."""
+
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -23,20 +28,31 @@ def _cutoff(today: date) -> date:
             day -= 1
 
 
+MRI_MODALITY = "MR"
+
+
+def _has_mr_series() -> Exists:
+    """For a queryset of studies: one of its series is MR."""
+    return Exists(ImagingSeries.objects.filter(study=OuterRef("pk"), modality=MRI_MODALITY))
+
+
 def _unconfirmed_mismatch() -> Q:
     return Q(confirmed_at__isnull=True) & (Q(name_matches=False) | Q(birth_date_matches=False))
 
 
 def cases_with_imaging_flags(queryset: QuerySet, today: date | None = None) -> QuerySet:
     """Annotate ``imaging_mismatch`` (a study whose patient name or date of
-    birth differs from the case, not confirmed by staff) and ``imaging_old``
-    (the newest dated study is more than 12 months old): two EXISTS subqueries,
-    for the case list's marker column."""
+    birth differs from the case, not confirmed by staff), ``imaging_old``
+    (the newest dated MRI study is more than 12 months old) and
+    ``imaging_not_mri`` (a study with no MR series): EXISTS subqueries, for the
+    case list's marker column."""
     cutoff = _cutoff(today or timezone.localdate())
     studies = ImagingStudy.objects.filter(case=OuterRef("pk"))
+    mri = studies.filter(_has_mr_series())
     return queryset.annotate(
         imaging_mismatch=Exists(studies.filter(_unconfirmed_mismatch())),
-        imaging_old=Exists(studies.filter(study_date__lte=cutoff)) & ~Exists(studies.filter(study_date__gt=cutoff)),
+        imaging_old=Exists(mri.filter(study_date__lte=cutoff)) & ~Exists(mri.filter(study_date__gt=cutoff)),
+        imaging_not_mri=Exists(studies.filter(~_has_mr_series())),
     )
 
 
@@ -44,30 +60,37 @@ def cases_with_imaging_flags(queryset: QuerySet, today: date | None = None) -> Q
 class ImagingFlags:
     mismatch: bool = False
     old_study: bool = False
+    # The newest MRI study's date (other modalities never count).
     newest_study_date: date | None = None
+    # Studies with no MR series: (date, modalities) for the coordinator.
+    not_mri: list[tuple[date | None, str]] = field(default_factory=list)
 
     @property
     def any(self) -> bool:
-        return self.mismatch or self.old_study
+        return self.mismatch or self.old_study or bool(self.not_mri)
 
 
 def case_imaging_flags(case: ReviewRequest, today: date | None = None) -> ImagingFlags:
     today = today or timezone.localdate()
     studies = list(
-        ImagingStudy.objects.filter(case=case).only("study_date", "name_matches", "birth_date_matches", "confirmed_at")
+        ImagingStudy.objects.filter(case=case)
+        .only("study_date", "modality", "name_matches", "birth_date_matches", "confirmed_at")
+        .annotate(is_mri=_has_mr_series())
     )
-    dates = [s.study_date for s in studies if s.study_date]
+    dates = [s.study_date for s in studies if s.study_date and s.is_mri]
     newest = max(dates) if dates else None
     return ImagingFlags(
         mismatch=any(s.patient_mismatch and s.confirmed_at is None for s in studies),
         old_study=checks.study_is_old(newest, today),
         newest_study_date=newest,
+        not_mri=[(s.study_date, s.modality or "?") for s in studies if not s.is_mri],
     )
 
 
 def mri_age_months(case: ReviewRequest, today: date | None = None) -> int | None:
-    """The MRI's age for the 12-month rule: the newest study date in the images
-    when there is one, else the month the patient typed."""
+    """The MRI's age for the 12-month rule: the newest MRI study's date in the
+    images when there is one (an X-ray or CT never counts), else the month the
+    patient typed."""
     today = today or timezone.localdate()
     flags = case_imaging_flags(case, today)
     taken = flags.newest_study_date or case.mri_taken_on
@@ -76,10 +99,12 @@ def mri_age_months(case: ReviewRequest, today: date | None = None) -> int | None
 
 def case_studies(case: ReviewRequest) -> list[ImagingStudy]:
     """Studies with their series (one query each), for the viewer page."""
-    studies = list(ImagingStudy.objects.filter(case=case).prefetch_related("series"))
+    studies = list(ImagingStudy.objects.filter(case=case).annotate(is_mri=_has_mr_series()).prefetch_related("series"))
     today = timezone.localdate()
     for s in studies:
-        s.is_old = checks.study_is_old(s.study_date, today)
+        # Only an MRI is "over 12 months" for the rule; the date of an X-ray is just its date.
+        s.is_old = s.is_mri and checks.study_is_old(s.study_date, today)
+        s.modalities = ", ".join(dict.fromkeys(x.modality or "?" for x in s.series.all())) or s.modality or "?"
     return studies
 
 

@@ -19,7 +19,7 @@ from intake.models import CaseEvent, MriFile, ReviewRequest
 from intake.services.errors import ServiceError
 from intake.services.files import mri_file_add, mri_file_integrity_alert
 
-from . import checks, dicom
+from . import checks, dicom, selectors
 from .cache import pixels
 from .models import ImagingInstance, ImagingSeries, ImagingStudy, IndexedFile
 
@@ -220,7 +220,7 @@ def _index_study(mri_file: MriFile, info: dicom.StudyInfo, where: "_Locator") ->
         },
     )
     if created:
-        _study_events(case, study)
+        _study_events(case, study, is_mri=any(x.modality == selectors.MRI_MODALITY for x in info.series.values()))
     count = 0
     for s in info.series.values():
         series, _ = ImagingSeries.objects.get_or_create(
@@ -236,6 +236,7 @@ def _index_study(mri_file: MriFile, info: dicom.StudyInfo, where: "_Locator") ->
                 "window_center": s.window_center,
                 "window_width": s.window_width,
                 "transfer_syntax": s.transfer_syntax[:64],
+                "inverted": s.inverted,
             },
         )
         ImagingInstance.objects.bulk_create(
@@ -283,9 +284,10 @@ def _renumber(series: ImagingSeries) -> None:
     series.save(update_fields=["slice_count", "problem"])
 
 
-def _study_events(case: ReviewRequest, study: ImagingStudy) -> None:
-    """The case's timeline says what the headers show: a mismatch, an old study.
-    No health data in the summary (the page shows the values to staff)."""
+def _study_events(case: ReviewRequest, study: ImagingStudy, *, is_mri: bool) -> None:
+    """The case's timeline says what the headers show: a mismatch, an old MRI,
+    a study that is not an MRI (which never counts for the 12-month rule: see
+    selectors). No health data in the summary (the page shows the values to staff)."""
     if study.patient_mismatch:
         what = " and ".join(
             w
@@ -297,7 +299,13 @@ def _study_events(case: ReviewRequest, study: ImagingStudy) -> None:
             kind=CaseEvent.Kind.FILE,
             summary=f"Imaging study #{study.pk}: the patient's {what} in the images differ from the case; check it",
         )
-    if checks.study_is_old(study.study_date, timezone.localdate()):
+    if not is_mri:
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.FILE,
+            summary=f"Imaging study #{study.pk} is not an MRI: it does not count as the case's MRI; check it",
+        )
+    elif checks.study_is_old(study.study_date, timezone.localdate()):
         CaseEvent.objects.create(
             case=case,
             kind=CaseEvent.Kind.FILE,

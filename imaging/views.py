@@ -208,7 +208,9 @@ def slice_view(request, case_id, series_id, index):
     width = _number(request.GET.get("ww"), series.window_width)
     if request.GET.get("auto") or center is None or not width:
         center, width = dicom.auto_window(frame)
-    return _no_store(HttpResponse(render.slice_png(frame, center, width), content_type="image/png"))
+    return _no_store(
+        HttpResponse(render.slice_png(frame, center, width, invert=series.inverted), content_type="image/png")
+    )
 
 
 # --- Reports and pictures inline ------------------------------------------------------------------

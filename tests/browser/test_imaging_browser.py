@@ -2,8 +2,10 @@
 goes to the last slice with the keyboard, changes the window; the drawn
 pixels change each time, and the page breaks no CSP rule."""
 
+import io
 import re
 
+import pydicom
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -147,5 +149,68 @@ def test_scrolling_draws_prefetched_slices_and_a_window_change_fetches_new_pixel
         assert len([u for u in slice_requests if "ww=2500" in u]) == 20
         assert AuditEntry.objects.filter(summary__startswith=f"Viewed MRI series #{series.pk} ").count() == 1
         assert page.watch.csp_violations == []
+    finally:
+        context.close()
+
+
+# Every box of the viewer page that must stay inside its column, and the columns inside the window.
+LAYOUT = """() => {
+  const box = el => el.getBoundingClientRect();
+  const side = document.querySelector('.imaging-side'), main = document.querySelector('.imaging-main');
+  const problems = [];
+  const within = (el, outer, what) => {
+    const b = box(el), o = box(outer);
+    if (b.left < o.left - 0.5 || b.right > o.right + 0.5) problems.push(`${what} ${b.left}-${b.right} outside ${o.left}-${o.right}`);
+  };
+  if (box(side).right > box(main).left + 0.5) problems.push('the side column runs under the viewer');
+  if (box(main).right > window.innerWidth + 0.5) problems.push('the viewer is clipped');
+  // The side column is at most 380 px (viewer.css): the viewer gets the rest of the row.
+  const row = box(main.parentElement);
+  if (box(main).width < row.width - 380 - 16 - 1) problems.push(`the viewer is squeezed to ${box(main).width}px`);
+  for (const el of side.querySelectorAll('section, table, tr, th, td, h2, dd, li, button, span')) {
+    if (el.getClientRects().length) within(el, side, el.tagName + '.' + el.className);
+    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'hidden')
+      problems.push(`${el.tagName}.${el.className} scrolls sideways (${el.scrollWidth} > ${el.clientWidth})`);
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth) problems.push('the page scrolls sideways');
+  return problems;
+}"""
+
+
+def test_long_names_and_header_values_stay_in_their_columns_at_1280px(browser, live_server, seeded_tx):
+    # 200 characters without a space to break at: what a PACS writes into a
+    # description, and a patient name as DICOM writes it (^ between the parts).
+    description = ("SAG_T2_TSE_FS_" * 15)[:200]
+    name = "^".join(["Hernandez-Villalobos" * 4] * 3)[:200]
+    assert len(description) == len(name) == 200
+    queue = seeded_tx["mri-thoracolumbar"]
+    coordinator = UserFactory(username="img_layout", groups=["Coordinator"])
+    QueueMembership.objects.create(queue=queue, user=coordinator)
+    case = CaseFactory(
+        queue=queue, status="awaiting_mri", first_name="Maria-Guadalupe" * 4, last_name="Fernandez-Castellanos" * 3
+    )
+    slices = g.series_bytes(3, rows=128, cols=128, name=name)
+    long = []
+    for raw in slices:
+        ds = pydicom.dcmread(io.BytesIO(raw))
+        ds.SeriesDescription = description
+        ds.StudyDescription = description
+        ds.InstitutionName = description
+        long.append(g.to_bytes(ds))
+    mri_file_add(uploaded=SimpleUploadedFile("study.zip", g.zip_of(long)), case=case)
+
+    context, page = open_page(browser, live_server, width=1280, height=800)
+    try:
+        sign_in(page, live_server.url, coordinator.username)
+        page.goto(f"{live_server.url}/admin/imaging/case/{case.pk}/viewer/")
+        _loaded(page, "0|")
+        assert description[:40] in page.locator(".imaging-series-list").inner_text().replace("\u200b", "")
+        problems = page.evaluate(LAYOUT)
+        assert problems == []
+        # The full description is there for the mouse when the button shortens it.
+        assert page.locator(".imaging-open-series").first.get_attribute("title") == description
+
+        page.goto(f"{live_server.url}/admin/intake/reviewrequest/{case.pk}/change/")
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     finally:
         context.close()
