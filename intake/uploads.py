@@ -246,11 +246,15 @@ _MAX_FRAGMENTS = 100_000
 _IN_MEMORY = 64 * 1024 * 1024
 
 
+_MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+
+
 @dataclass
 class DicomFacts:
     has_pixels: bool
     has_study: bool
     modality: str
+    directory: bool = False
 
 
 def looks_like_raw_dicom(head: bytes) -> bool:
@@ -402,6 +406,10 @@ def inspect_dicom(fh, size: int, *, raw: bool = False) -> DicomFacts:
         # Large non-pixel values are skipped, not loaded: a value that runs
         # past the end of the file leaves the position beyond it (checked next).
         ds = pydicom.dcmread(fh, stop_before_pixels=True, defer_size="1 MB", force=raw)
+        meta = getattr(ds, "file_meta", None)
+        if meta is not None and meta.get("MediaStorageSOPClassUID") == _MEDIA_STORAGE_DIRECTORY:
+            # A disc's DICOMDIR: the index of the images, with none of its own.
+            return DicomFacts(has_pixels=False, has_study=False, modality="", directory=True)
         if "SOPClassUID" not in ds or "SOPInstanceUID" not in ds:
             raise ValueError("not an image instance")
     except UploadRejected:
@@ -579,8 +587,8 @@ def _check_zip(fh) -> UploadCheck:
                 raise UploadRejected(
                     _("%(name)s in this ZIP: %(problem)s") % {"name": info.filename[-80:], "problem": exc}
                 ) from None
-            if posixpath.basename(info.filename).upper() == "DICOMDIR":
-                continue  # the disc's index: the images are found by content
+            if facts.directory:
+                continue  # the disc's DICOMDIR: the images are found by content, not through it
             if not facts.has_pixels:
                 left_out.append((info.filename, "DICOM without pictures (a report or record): not shown in the viewer"))
             elif not facts.has_study:

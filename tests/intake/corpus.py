@@ -204,3 +204,66 @@ PDF_JS_ACTION = b"<< /Type /Action /S /JavaScript /JS (app.alert(1)) >>"
 
 # A one-page report, as a generator writes it (a PDF parser reads it to the end).
 PDF = pdf_doc()
+
+
+# --- DICOM whose header promises more than any MRI: tiny files, big headers -----------
+def jpeg_ls_codestream(rows: int, columns: int) -> bytes:
+    """SOI, a SOF55 (JPEG-LS) frame header declaring rows x columns, EOI: no scan data."""
+    sof = struct.pack(">HBHHB", 11, 8, rows, columns, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8\xff\xf7" + sof + b"\xff\xd9"
+
+
+def j2k_codestream(rows: int, columns: int) -> bytes:
+    """SOC and a SIZ segment declaring columns x rows (one component), EOC."""
+    siz = struct.pack(">HHIIIIIIIIH", 41, 0, columns, rows, 0, 0, columns, rows, 0, 0, 1) + b"\x07\x01\x01"
+    return b"\xff\x4f\xff\x51" + siz + b"\xff\xd9"
+
+
+def rle_fragment() -> bytes:
+    """An RLE frame header (one segment at offset 64) and a few replicate runs."""
+    return struct.pack("<16I", 1, 64, *([0] * 14)) + b"\x81\x00" * 8
+
+
+def dicom_declaring(
+    *, rows: int, columns: int, syntax: str, fragment: bytes, bits: int = 8, modality: str = "MR"
+) -> bytes:
+    """An encapsulated DICOM image whose header declares rows x columns, with
+    one given fragment as its pixel data."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import MRImageStorage, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = MRImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = syntax
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = MRImageStorage
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.Modality = modality
+    ds.Rows, ds.Columns = rows, columns
+    ds.BitsAllocated = ds.BitsStored = bits
+    ds.HighBit = bits - 1
+    ds.SamplesPerPixel, ds.PixelRepresentation = 1, 0
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.PixelData = encapsulate([fragment])
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
+def jpeg_ls_bomb(side: int = 65535) -> bytes:
+    """Declares side x side JPEG-LS, in its DICOM header and its frame header."""
+    return dicom_declaring(
+        rows=side, columns=side, syntax="1.2.840.10008.1.2.4.80", fragment=jpeg_ls_codestream(side, side)
+    )
+
+
+def rle_bomb(side: int = 16384) -> bytes:
+    """Declares side x side 8-bit RLE: 256 MiB a frame, 1.2 GiB to decode in the review's 8 MB version."""
+    return dicom_declaring(rows=side, columns=side, syntax="1.2.840.10008.1.2.5", fragment=rle_fragment())
