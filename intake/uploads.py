@@ -420,7 +420,7 @@ def inspect_dicom(fh, size: int, *, raw: bool = False) -> DicomFacts:
         raise UploadRejected(_DICOM_DAMAGED) from None
     d = dicomlimits.declared(ds)
     if d is not None and dicomlimits.size_problem(d) is not None:
-        raise UploadRejected(_DICOM_BIG)
+        raise UploadRejected(_DICOM_DAMAGED if d.invalid else _DICOM_BIG)
     try:
         has_pixels = _check_pixel_data(fh, size, ds, d)
     except struct.error:

@@ -103,6 +103,13 @@ def test_a_frame_header_larger_than_the_dicom_header_is_refused(patient, no_deco
     refused(post_file(patient, "IM1", data), BIG)
 
 
+def test_a_header_declaring_no_rows_is_called_damaged_not_large(patient, no_decoding):
+    data = corpus.dicom_declaring(
+        rows=0, columns=64, syntax="1.2.840.10008.1.2.4.80", fragment=corpus.jpeg_ls_codestream(64, 64)
+    )
+    refused(post_file(patient, "IM1", data), "damaged")
+
+
 @pytest.mark.parametrize(
     "syntax, fragment",
     [
