@@ -365,3 +365,12 @@ def test_the_notice_is_in_the_page_without_javascript(client):
         reverse("intake:upload"), {"file": SimpleUploadedFile("IM1", corpus.dicom(modality="DX"))}, follow=True
     )
     assert NOT_MRI in response.content.decode()
+
+
+def test_staff_see_a_file_that_is_not_an_mri(client, staff):
+    case = CaseFactory(queue=staff.queue_a)
+    mri_file_add(uploaded=SimpleUploadedFile("chest.zip", cd_export(folders=("77654033",))), case=case)
+    mri_file_add(uploaded=SimpleUploadedFile("IM1", corpus.dicom()), case=case)
+    client.force_login(staff.clinician)
+    page = client.get(reverse("admin:intake_reviewrequest_change", args=[case.pk])).content.decode()
+    assert page.count("Not an MRI") == 1 and "Not an MRI (CR,CT)" in page
