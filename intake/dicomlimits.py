@@ -41,6 +41,12 @@ class Declared:
     def total_bytes(self) -> int:
         return self.frame_bytes * self.frames
 
+    @property
+    def invalid(self) -> bool:
+        """A zero, negative or unreadable value: a damaged header rather than a
+        large one (the upload check words the two differently)."""
+        return min(self.rows, self.columns, self.frames, self.samples, self.bits_allocated) <= 0
+
 
 def _int(value, default: int) -> int:
     try:
@@ -66,7 +72,7 @@ def declared(ds) -> Declared | None:
 def size_problem(d: Declared) -> str | None:
     """A short reason for staff logs when the declared size breaks a limit
     (never shown to patients as is), or None when it is within them."""
-    if min(d.rows, d.columns, d.frames, d.samples, d.bits_allocated) <= 0:
+    if d.invalid:
         return "header declares an empty or invalid image size"
     if d.samples > 4 or d.bits_allocated > 64:
         return f"header declares {d.samples} samples of {d.bits_allocated} bits"

@@ -438,9 +438,14 @@ def _draft_dob(draft) -> date | None:
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("Add an MRI file"),
-        help_text=_("PDF, JPEG, PNG, DICOM, or a ZIP of DICOM files; up to 100 MB each."),
+        help_text=_(
+            "PDF, JPEG, PNG, DICOM, or a ZIP of DICOM files; up to 100 MB each. Files from a disc often have "
+            "no extension (IM000001): choose them all the same, or ZIP the whole disc."
+        ),
         error_messages={"required": _("Please choose a file to upload."), "empty": _("This file is empty.")},
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.dcm,.zip,application/dicom"}),
+        # No ``accept`` list: it hid the extension-less DICOM files discs
+        # carry (IM000001). The content decides what is taken (intake.uploads).
+        widget=forms.ClearableFileInput(),
     )
 
 

@@ -368,12 +368,25 @@ class MriFile(models.Model):
     size = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # Found by the upload check (intake.uploads.check_upload): the modalities
+    # of the file's images ("MR", "CR,DX"), and a ZIP's entries that are not
+    # images (a disc's README, AUTORUN.INF, viewer program), each as
+    # [name, reason], for staff to see what was left out of the viewer.
+    modalities = models.CharField(max_length=64, blank=True)
+    left_out = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
 
     def __str__(self):
         return f"{self.get_file_type_display()} ({self.size} bytes)"
+
+    @property
+    def not_mri(self) -> bool:
+        """Every image's modality is known and none is MR (an X-ray, a CT):
+        the patient is told at upload and may still send it."""
+        known = {m for m in self.modalities.split(",") if m}
+        return bool(known) and "MR" not in known
 
 
 class SystemAlert(models.Model):

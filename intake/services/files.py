@@ -14,7 +14,7 @@ from .. import storage
 from ..models import CaseEvent, MriFile
 from ..signals import mri_files_attached
 from ..storage import FileIntegrityError
-from ..uploads import validate_upload
+from ..uploads import check_upload
 
 log = logging.getLogger(__name__)
 # The audit entries that say "this file failed its check": one per file.
@@ -35,7 +35,7 @@ def mri_file_add(*, uploaded, draft_key: str = "", case=None) -> MriFile:
     owner = {"case": case} if case is not None else {"draft_key": draft_key, "case__isnull": True}
     existing = MriFile.objects.filter(**owner)
     already = existing.aggregate(n=Sum("size"))["n"] or 0
-    kind = validate_upload(uploaded, already_bytes=already, already_files=existing.count(), draft=case is None)
+    found = check_upload(uploaded, already_bytes=already, already_files=existing.count(), draft=case is None)
     name, size, digest = storage.store_encrypted(uploaded.file)
     try:
         with transaction.atomic():
@@ -44,9 +44,11 @@ def mri_file_add(*, uploaded, draft_key: str = "", case=None) -> MriFile:
                 draft_key="" if case is not None else draft_key,
                 original_name=_clean_name(uploaded.name),
                 stored_name=name,
-                file_type=kind,
+                file_type=found.kind,
                 size=size,
                 sha256=digest,
+                modalities=",".join(sorted(found.modalities))[:64],
+                left_out=[list(entry) for entry in found.left_out],
             )
             if case is not None:
                 CaseEvent.objects.create(

@@ -16,8 +16,10 @@ from django.utils import timezone
 from intake.services.files import mri_file_add
 from intake.transitions import Status
 from tests.factories import CaseFactory, MembershipFactory, StaffQueueFactory, UserFactory
+from tests.intake import corpus
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+# A PDF a parser reads to the end (uploads are judged by one: intake.pdfcheck).
+PDF = corpus.PDF
 
 
 def make_staff():

@@ -69,7 +69,7 @@ HOSTILE = [
     ("a ZIP bomb", "series.zip", corpus.zip_bomb(), "compressed far more than real scans"),
     ("a traversal name", "series.zip", corpus.zip_of({"../../etc/cron.d/IM1": corpus.dicom()}), "unsafe path name"),
     ("an absolute path name", "series.zip", corpus.zip_of({"/etc/IM1": corpus.dicom()}), "unsafe path name"),
-    ("a ZIP of non-DICOM files", "series.zip", corpus.zip_of({"notes.txt": b"hello" * 100}), "not DICOM images"),
+    ("a ZIP of non-DICOM files", "series.zip", corpus.zip_of({"notes.txt": b"hello" * 100}), "no DICOM images"),
     ("a decompression-bomb PNG", "scan.png", corpus.png_bomb(), "larger than the"),
     ("a truncated PDF", "report.pdf", corpus.PDF[:30], "incomplete or damaged"),
     ("a damaged DICOM", "IM1", corpus.dicom()[:140], "damaged"),
