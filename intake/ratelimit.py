@@ -8,19 +8,18 @@ harm than losing a request.
 
 Wrong answers (a status link's date of birth) are different: that limit is
 what stops someone guessing a birth date to read a patient's status, so it
-must not switch off with the cache. They are counted in the database
-(clinic.FailedAttempt), which the page needs anyway.
+must not switch off with the cache, and it must hold under parallel guesses.
+It is counted in the database, under a row lock, by its one owner:
+intake.status_links.status_link_check_birth_date.
 """
 
 import functools
 import logging
-from datetime import timedelta
 
 from django.core.cache import cache
 from django.shortcuts import render
 
 from clinic.client_ip import client_ip
-from clinic.models import failed_attempt_record, failed_attempts, failed_attempts_clear
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +58,6 @@ def limit_exceeded(bucket: str, key: str, limit: int, period: int = 3600) -> boo
     except ValueError:  # expired between add and incr
         cache.add(cache_key, 1, period)
         return False
-
-
-def failures(key: str, period: int = 3600) -> int:
-    """Wrong answers for ``key`` in the last ``period`` seconds (database: fails closed)."""
-    return failed_attempts(key, window=timedelta(seconds=period))
-
-
-def record_failure(key: str, period: int = 3600) -> None:
-    failed_attempt_record(key=key, window=timedelta(seconds=period))
-
-
-def clear_failures(key: str) -> None:
-    failed_attempts_clear(key=key)
 
 
 def too_many(request, what: str):
