@@ -162,6 +162,9 @@ AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
 # Lock per real client address, not per load balancer (clinic.client_ip).
 AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_ip"
 
+# seed_demo's demo staff sign in with a published password: production sets False.
+INTAKE_DEMO_STAFF_ALLOWED = True
+
 # --- Sessions and cookies ----------------------------------------------------
 # Patients' drafts live in the session (server side, in the database).
 SESSION_ENGINE = "clinic.sessions"  # the db backend, saving in one statement

@@ -105,6 +105,9 @@ CSRF_COOKIE_NAME = "__Host-csrftoken"
 # Staff must pass a second factor (TOTP) for the admin in production.
 INTAKE_REQUIRE_OTP = True
 
+# No demo staff with the README's password (seed_demo refuses; --no-staff seeds the rest).
+INTAKE_DEMO_STAFF_ALLOWED = False
+
 # Texts go to a provider (INTAKE_SMS_URL) or not at all: never into files on a
 # server where nobody reads them (patientloop.sms.texts_available).
 INTAKE_SMS_FILE_BACKEND_ALLOWED = False
