@@ -1,4 +1,4 @@
-"""clinic.settings.production, unchanged, plus two bench-only workarounds.
+"""clinic.settings.production, unchanged, plus three bench-only workarounds.
 
 Every bench and load-test process of the clinic runs with this module, so what
 is measured is the production configuration. The two differences, both
@@ -10,6 +10,8 @@ reported (bench/README.md, "Known differences"):
    (BENCH_MAIL_DIR), so the load test can count the emails sent.
 2. STATIC_ROOT points into bench/.tmp so the bench's own `collectstatic`
    (the manifest storage needs one when DEBUG is off) never touches var/.
+3. INTAKE_DEMO_STAFF_ALLOWED: the load test seeds the demo staff in its
+   private, throw-away database, so routing assigns and notifies staff.
 """
 
 from clinic.settings.production import *  # noqa: F403
@@ -24,3 +26,4 @@ if _mail_dir:
         }
     }
 STATIC_ROOT = env("BENCH_STATIC_ROOT", default=str(STATIC_ROOT))
+INTAKE_DEMO_STAFF_ALLOWED = True
