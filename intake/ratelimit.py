@@ -16,8 +16,11 @@ intake.status_links.status_link_check_birth_date.
 import functools
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from clinic.client_ip import client_ip
 
@@ -62,3 +65,20 @@ def limit_exceeded(bucket: str, key: str, limit: int, period: int = 3600) -> boo
 
 def too_many(request, what: str):
     return render(request, "429.html", {"what": what}, status=429)
+
+
+def downloads_limited(request, case) -> bool:
+    """One more status-page document (a PDF rendered on each request: ~0.2 s
+    of WeasyPrint) for this address and this case's link; True past
+    INTAKE_DOWNLOAD_LIMIT_PER_HOUR for either, so neither one address nor one
+    link passed round can keep the renderers busy (issue 22)."""
+    limit = settings.INTAKE_DOWNLOAD_LIMIT_PER_HOUR
+    return limit_exceeded("download", client_address(request), limit) or limit_exceeded(
+        "download-case", str(case.pk), limit
+    )
+
+
+def too_many_downloads(request, case):
+    """The friendly 429, in the language the patient used for the case."""
+    with translation.override(case.language):
+        return too_many(request, gettext_lazy("downloads"))

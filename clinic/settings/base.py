@@ -385,6 +385,8 @@ INTAKE_FILE_KEYS = env.list("INTAKE_FILE_KEYS", default=[])
 # Spam and abuse limits (per client address, per hour).
 INTAKE_SUBMIT_LIMIT_PER_HOUR = env.int("INTAKE_SUBMIT_LIMIT_PER_HOUR", default=10)
 INTAKE_STATUS_LIMIT_PER_HOUR = env.int("INTAKE_STATUS_LIMIT_PER_HOUR", default=20)
+# Status-page PDFs (result letter, clinical summary) per address and per link per hour.
+INTAKE_DOWNLOAD_LIMIT_PER_HOUR = 30
 INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=3)
 INTAKE_STATUS_TOKEN_MAX_AGE_DAYS = env.int("INTAKE_STATUS_TOKEN_MAX_AGE_DAYS", default=180)
 INTAKE_DUPLICATE_WINDOW_DAYS = 90
