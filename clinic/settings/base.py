@@ -240,8 +240,9 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 # Uploads go to disk from the first byte: MRI files are large and must never
 # sit whole in memory. https://docs.djangoproject.com/en/6.1/ref/settings/#file-upload-handlers
-# A full temporary disk stops the upload with a clear answer, not a 500.
-FILE_UPLOAD_HANDLERS = ["intake.uploadhandlers.StorageSafeTemporaryFileUploadHandler"]
+# On that disk they are encrypted under a key held in memory only (issue 22),
+# and a full temporary disk stops the upload with a clear answer, not a 500.
+FILE_UPLOAD_HANDLERS = ["intake.uploadhandlers.EncryptedTemporaryFileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
 
