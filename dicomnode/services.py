@@ -24,7 +24,6 @@ import logging
 import secrets
 from collections import Counter
 from datetime import datetime, timedelta
-from tempfile import SpooledTemporaryFile
 from time import monotonic
 
 from django.conf import settings
@@ -32,6 +31,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 
+from clinic.encrypted_tempfile import EncryptedTemporaryFile
 from clinic.models import AuditEntry, audit_record
 from intake import clock, storage
 from intake.models import CaseEvent, ReviewRequest
@@ -53,9 +53,6 @@ S = ReceivedStudy.State
 CLAIM_SECONDS = 15 * 60
 FEED_PAGE = 200
 FEED_MAX_PAGES = 50
-# ZIPs up to this size stay in memory; larger ones spill to an anonymous
-# temporary file that has no name on disk and is gone when closed.
-SPOOL_BYTES = 16 * 1024 * 1024
 RETRY_FIRST_SECONDS = 10
 RETRY_MAX_SECONDS = 3600
 
@@ -346,9 +343,10 @@ def _fail(rs_id: int, token: str, exc: Exception | None, now: datetime) -> Recei
 def _fetch_and_attach(
     rs_id: int, token: str, *, header: StudyHeader, case_id: int, client: OrthancClient, how: str, actor, now
 ) -> ReceivedStudy:
-    # The decrypted ZIP lives in memory, or in an unnamed temporary file that
-    # the with block closes (and so removes) whatever happens.
-    with SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=settings.FILE_UPLOAD_TEMP_DIR) as spool:
+    # The ZIP waits in an unnamed temporary file, encrypted under a key held in
+    # memory only (clinic.encrypted_tempfile: never plaintext on disk, issue 22),
+    # which the with block closes (and so removes) whatever happens.
+    with EncryptedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as spool:
         size = client.download_archive(header.orthanc_id, spool, expected_instances=header.instance_count)
         uploaded = UploadedFile(
             file=spool, name=f"dicom-node-study-{rs_id}.zip", content_type="application/zip", size=size
@@ -373,7 +371,7 @@ def _fetch_more(rs_id: int, token: str, *, header: StudyHeader, client: OrthancC
     case = rs.case
     if not new or case is None or case.purged_at is not None or case.status not in OPEN:
         return _more_done(rs_id, token, f"{len(new)} more image(s) arrived after its case closed" if new else "")
-    with SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=settings.FILE_UPLOAD_TEMP_DIR) as spool:
+    with EncryptedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as spool:  # as _fetch_and_attach's
         size = client.download_instances_archive(new, spool)
         uploaded = UploadedFile(
             file=spool, name=f"dicom-node-study-{rs_id}-more.zip", content_type="application/zip", size=size

@@ -8,19 +8,21 @@ harm than losing a request.
 
 Wrong answers (a status link's date of birth) are different: that limit is
 what stops someone guessing a birth date to read a patient's status, so it
-must not switch off with the cache. They are counted in the database
-(clinic.FailedAttempt), which the page needs anyway.
+must not switch off with the cache, and it must hold under parallel guesses.
+It is counted in the database, under a row lock, by its one owner:
+intake.status_links.status_link_check_birth_date.
 """
 
 import functools
 import logging
-from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from clinic.client_ip import client_ip
-from clinic.models import failed_attempt_record, failed_attempts, failed_attempts_clear
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +63,22 @@ def limit_exceeded(bucket: str, key: str, limit: int, period: int = 3600) -> boo
         return False
 
 
-def failures(key: str, period: int = 3600) -> int:
-    """Wrong answers for ``key`` in the last ``period`` seconds (database: fails closed)."""
-    return failed_attempts(key, window=timedelta(seconds=period))
-
-
-def record_failure(key: str, period: int = 3600) -> None:
-    failed_attempt_record(key=key, window=timedelta(seconds=period))
-
-
-def clear_failures(key: str) -> None:
-    failed_attempts_clear(key=key)
-
-
 def too_many(request, what: str):
     return render(request, "429.html", {"what": what}, status=429)
+
+
+def downloads_limited(request, case) -> bool:
+    """One more status-page document (a PDF rendered on each request: ~0.2 s
+    of WeasyPrint) for this address and this case's link; True past
+    INTAKE_DOWNLOAD_LIMIT_PER_HOUR for either, so neither one address nor one
+    link passed round can keep the renderers busy (issue 22)."""
+    limit = settings.INTAKE_DOWNLOAD_LIMIT_PER_HOUR
+    return limit_exceeded("download", client_address(request), limit) or limit_exceeded(
+        "download-case", str(case.pk), limit
+    )
+
+
+def too_many_downloads(request, case):
+    """The friendly 429, in the language the patient used for the case."""
+    with translation.override(case.language):
+        return too_many(request, gettext_lazy("downloads"))

@@ -23,12 +23,19 @@ from . import choices
 from .forms import STEP_FORMS, STEP_NAMES, StatusCheckForm, UploadForm, UrgentCallbackForm
 from .models import MriFile
 from .patient_session import patient_verified, patient_verify
-from .ratelimit import clear_failures, client_address, failures, limit_exceeded, record_failure, too_many
+from .ratelimit import client_address, limit_exceeded, too_many
 from .selectors import patient_stage, promised_by
 from .services.alerts import storage_failure_alert
 from .services.files import mri_file_add, mri_file_remove_from_draft
 from .services.submission import case_for_submission, review_request_submit
-from .status_links import TokenExpired, TokenInvalid, case_for_token, status_link
+from .status_links import (
+    BirthDateCheck,
+    TokenExpired,
+    TokenInvalid,
+    case_for_token,
+    status_link,
+    status_link_check_birth_date,
+)
 from .storage import StorageUnavailable
 from .uploads import UploadRejected
 
@@ -407,17 +414,15 @@ def status(request, token: str):
     form = StatusCheckForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         # Wrong answers for one link are limited separately from the address.
-        attempts_key = f"status-dob:{case.pk}"
-        if failures(attempts_key) >= 5:
+        check = status_link_check_birth_date(case=case, date_of_birth=form.cleaned_data["date_of_birth"])
+        if check is BirthDateCheck.LOCKED:
             return too_many(request, _("attempts for this link"))
-        if case.date_of_birth and form.cleaned_data["date_of_birth"] == case.date_of_birth:
-            clear_failures(attempts_key)
+        if check is BirthDateCheck.RIGHT:
             # This browser passed the check for this case: the status page's
             # downloads (result letter PDFs, consult .ics: reviews.views) and
             # actions (patientloop.views) ask for it; intake.patient_session owns the mark.
             patient_verify(request, case)
             return _status_page(request, case, token)
-        record_failure(attempts_key)
         form.add_error(
             "date_of_birth", _("That date of birth does not match our records. Please check it and try again.")
         )

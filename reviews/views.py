@@ -8,6 +8,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from clinic.models import AuditEntry, audit_record
+from intake.ratelimit import downloads_limited, too_many_downloads
 
 from . import documents
 from .access import verified_case
@@ -42,6 +43,8 @@ def _case_and_review(request, token):
 @require_GET
 def letter_pdf(request, token: str):
     case, version = _case_and_review(request, token)
+    if downloads_limited(request, case):
+        return too_many_downloads(request, case)
     pdf = documents.letter_pdf(case, version)
     return _send(request, case, pdf, "application/pdf", f"result-{case.reference}.pdf", "result letter")
 
@@ -49,6 +52,8 @@ def letter_pdf(request, token: str):
 @require_GET
 def summary_pdf(request, token: str):
     case, version = _case_and_review(request, token)
+    if downloads_limited(request, case):
+        return too_many_downloads(request, case)
     pdf = documents.summary_pdf(case, version)
     return _send(request, case, pdf, "application/pdf", f"summary-{case.reference}.pdf", "clinical summary")
 

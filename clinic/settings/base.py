@@ -153,15 +153,26 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 
-# django-axes: lock out after repeated failures, per user name and address.
+# django-axes: lock out after repeated failures, per user name and address,
+# and per address alone past INTAKE_SIGN_IN_FAILURES_PER_ADDRESS (clinic.signin_limits).
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "clinic.signin_limits.axes_lockout_parameters"
+# 20 failures in the 30-minute cool-off from one address, whatever the names:
+# one person locks at 5 for their own name, so a room of staff behind one
+# address mistyping now and then stays well under 20, while a password sprayed
+# over many names gets 20 tries per half hour instead of 5 per name, unbounded.
+INTAKE_SIGN_IN_FAILURES_PER_ADDRESS = 20
+# AccessAttempt keeps a keyed hash of the typed name, never the text (often a password).
+AXES_USERNAME_CALLABLE = "clinic.signin_limits.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "clinic/locked_out.html"
 # Lock per real client address, not per load balancer (clinic.client_ip).
 AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_ip"
+
+# seed_demo's demo staff sign in with a published password: production sets False.
+INTAKE_DEMO_STAFF_ALLOWED = True
 
 # --- Sessions and cookies ----------------------------------------------------
 # Patients' drafts live in the session (server side, in the database).
@@ -230,8 +241,9 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 # Uploads go to disk from the first byte: MRI files are large and must never
 # sit whole in memory. https://docs.djangoproject.com/en/6.1/ref/settings/#file-upload-handlers
-# A full temporary disk stops the upload with a clear answer, not a 500.
-FILE_UPLOAD_HANDLERS = ["intake.uploadhandlers.StorageSafeTemporaryFileUploadHandler"]
+# On that disk they are encrypted under a key held in memory only (issue 22),
+# and a full temporary disk stops the upload with a clear answer, not a 500.
+FILE_UPLOAD_HANDLERS = ["intake.uploadhandlers.EncryptedTemporaryFileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
 
@@ -394,6 +406,8 @@ INTAKE_FILE_KEYS = env.list("INTAKE_FILE_KEYS", default=[])
 # Spam and abuse limits (per client address, per hour).
 INTAKE_SUBMIT_LIMIT_PER_HOUR = env.int("INTAKE_SUBMIT_LIMIT_PER_HOUR", default=10)
 INTAKE_STATUS_LIMIT_PER_HOUR = env.int("INTAKE_STATUS_LIMIT_PER_HOUR", default=20)
+# Status-page PDFs (result letter, clinical summary) per address and per link per hour.
+INTAKE_DOWNLOAD_LIMIT_PER_HOUR = 30
 INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=3)
 INTAKE_STATUS_TOKEN_MAX_AGE_DAYS = env.int("INTAKE_STATUS_TOKEN_MAX_AGE_DAYS", default=180)
 INTAKE_DUPLICATE_WINDOW_DAYS = 90

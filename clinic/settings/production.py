@@ -57,7 +57,30 @@ def _problems() -> list[str]:
             "machine reads (docs/operations.md). Only if every worker and beat run on this one machine, set "
             "INTAKE_ONE_MACHINE=true to keep them in INTAKE_AUDIT_ANCHOR_ROOT."
         )
+    problems += _cache_problems(os.environ.get("CACHE_URL", "").strip())
     return problems
+
+
+# Caches each process (or machine) keeps to itself: the rate limits would be
+# counted per worker, so 12 workers allow 12 times the limit (issue 22).
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "a memory cache each worker process keeps to itself",
+    "django.core.cache.backends.dummy.DummyCache": "a cache that keeps nothing",
+    "django.core.cache.backends.filebased.FileBasedCache": "a folder each machine keeps to itself",
+}
+
+
+def _cache_problems(url: str) -> list[str]:
+    if not url:
+        return []
+    # An unknown scheme stopped the base settings already (django-environ).
+    backend = env.cache_url_config(url)["BACKEND"]
+    if backend in PER_PROCESS_CACHES:
+        return [
+            f"CACHE_URL names {PER_PROCESS_CACHES[backend]} ({url.split(':', 1)[0]}): rate limits would split per "
+            "process. Production shares one cache between every worker, e.g. redis://redis:6379/1."
+        ]
+    return []
 
 
 if problems := _problems():
@@ -90,6 +113,9 @@ CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 # Staff must pass a second factor (TOTP) for the admin in production.
 INTAKE_REQUIRE_OTP = True
+
+# No demo staff with the README's password (seed_demo refuses; --no-staff seeds the rest).
+INTAKE_DEMO_STAFF_ALLOWED = False
 
 # Texts go to a provider (INTAKE_SMS_URL) or not at all: never into files on a
 # server where nobody reads them (patientloop.sms.texts_available).

@@ -1,4 +1,14 @@
-from django.core.management.base import BaseCommand
+"""seed_demo: the demo queues, rules, groups, content and, outside
+production, demo staff with the published password (intake.seed.DEMO_PASSWORD).
+
+Production settings set INTAKE_DEMO_STAFF_ALLOWED = False: there the command
+refuses the staff part before it touches the database (issue 22: it had
+created coordinator/clinician/supervisor with a password in the README), and
+``--no-staff`` seeds the rest.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 
@@ -9,6 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-staff", action="store_true", help="Skip the demo staff accounts (production).")
 
     def handle(self, *args, no_staff=False, **options):
+        if not no_staff and not settings.INTAKE_DEMO_STAFF_ALLOWED:
+            raise CommandError(
+                "seed_demo will not create the demo staff under these settings: their password is published. "
+                "Run `manage.py seed_demo --no-staff`, and `manage.py createsuperuser` for real staff accounts."
+            )
         from intake import seed
         from partners.seed import seed_partner_permissions
 
