@@ -362,8 +362,9 @@ def webhook_delivery_send(*, delivery_id: int, delivered: bool = False) -> bool:
         log.info("webhook delivery %s %s", d.pk, cancelled)
         return False
     if busy:
-        # About one timeout from now, spread so waiting deliveries do not all come back at once.
-        raise EndpointBusy(d.pk, settings.INTAKE_WEBHOOK_TIMEOUT * random.uniform(0.5, 1.5))  # noqa: S311  (jitter)
+        # About one attempt's time from now, spread so waiting deliveries do not all come back at once.
+        wait = min(settings.INTAKE_WEBHOOK_TIMEOUT, 5.0) * random.uniform(0.5, 1.5)  # noqa: S311  (jitter)
+        raise EndpointBusy(d.pk, wait)
     body = webhook_payload(d)
     timestamp = int(now.timestamp())
     headers = {
