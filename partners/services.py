@@ -347,7 +347,13 @@ def webhook_delivery_send(*, delivery_id: int, delivered: bool = False) -> bool:
             d.state, d.last_error, d.claimed_at = WebhookDelivery.State.CANCELLED, cancelled, None
             d.save(update_fields=["state", "last_error", "claimed_at"])
         elif (
-            WebhookDelivery.objects.filter(endpoint_id=d.endpoint_id, state=WebhookDelivery.State.SENDING).count()
+            WebhookDelivery.objects.filter(
+                endpoint_id=d.endpoint_id,
+                state=WebhookDelivery.State.SENDING,
+                # A claim older than a task may run is a dead sender's, not one
+                # in flight: it must not block the endpoint until the sweep frees it.
+                claimed_at__gt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
+            ).count()
             >= settings.INTAKE_WEBHOOK_MAX_IN_FLIGHT
         ):
             busy = "busy"
