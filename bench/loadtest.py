@@ -174,6 +174,8 @@ def main():
             config=C.PROJECT_GUNICORN_CONF,  # as deployed: its timeouts, access log, worker recycling
         )
         worker = C.start_celery_worker("clinic", "urgent,routine", env, cwd=C.REPO, name="loadtest-worker")
+        # As deployed: partners' webhooks (and their sweep) on a worker of their own.
+        C.start_celery_worker("clinic", "webhooks", env, cwd=C.REPO, name="loadtest-webhooks")
         C.start_celery_beat("clinic", env, cwd=C.REPO, name="loadtest-beat")
         faults = Faults(worker, redis, pg, args)
         next_index = iter(range(args.submissions))

@@ -138,14 +138,14 @@ def main() -> int:
                 os.killpg(run.pid, signal.SIGKILL)
         stop_s = time.monotonic() - t_stop
     sup_log = (var / "log" / "supervisor.log").read_text() if (var / "log" / "supervisor.log").exists() else ""
-    restarts = {name: sup_log.count(f"RESTART {name}") for name in ("web", "worker", "beat")}
+    restarts = {name: sup_log.count(f"RESTART {name}") for name in ("web", "worker", "webhooks", "beat")}
     worker_log = (var / "log" / "worker.log").read_text(errors="replace")
     corrupt = list((var / "broker" / "corrupt").glob("*")) if (var / "broker" / "corrupt").exists() else []
 
     must_be_zero = {
         "failed submissions (client side)": done["failed"],
         "5xx responses": counts["5xx"],
-        "worker restarts": restarts["worker"],
+        "worker restarts (cases and webhooks)": restarts["worker"] + restarts["webhooks"],
         "web and beat restarts": restarts["web"] + restarts["beat"],
         "'Unrecoverable error' in the worker log": worker_log.count("Unrecoverable error"),
         "cases not routed": max(report["cases"] - report["routed_at_set"], report["routed_never"]),
@@ -168,7 +168,8 @@ def main() -> int:
         ("submit -> routed p50 / p99 / slowest s",
          f"{report['route_p50_s']} / {report['route_p99_s']} / {report['slowest_route_s']}"),
         ("responses", ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if not k.endswith("xx"))),
-        ("restarts (web / worker / beat)", f"{restarts['web']} / {restarts['worker']} / {restarts['beat']}"),
+        ("restarts (web / worker / webhooks / beat)",
+         f"{restarts['web']} / {restarts['worker']} / {restarts['webhooks']} / {restarts['beat']}"),
         ("broker files set aside as unreadable", len(corrupt)),
         ("Ctrl-C to everything stopped s", f"{stop_s:.1f}"),
     ]  # fmt: skip

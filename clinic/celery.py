@@ -16,12 +16,15 @@ log = logging.getLogger(__name__)
 
 app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-# Two Celery queues so a backlog of routine work never delays an urgent case.
-# Each Celery queue has its own exchange and routing key: bound to one shared
-# exchange and key, every message would be copied into both queues.
+# Two Celery queues so a backlog of routine work never delays an urgent case,
+# and a third for partners' webhooks (settings.CELERY_TASK_ROUTES), so a slow
+# endpoint never delays either. Each Celery queue has its own exchange and
+# routing key: bound to one shared exchange and key, every message would be
+# copied into every queue.
 app.conf.task_queues = (
     Queue("urgent", Exchange("urgent", type="direct"), routing_key="urgent"),
     Queue("routine", Exchange("routine", type="direct"), routing_key="routine"),
+    Queue("webhooks", Exchange("webhooks", type="direct"), routing_key="webhooks"),
 )
 app.conf.task_default_queue = "routine"
 app.conf.task_default_exchange = "routine"

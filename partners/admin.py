@@ -113,7 +113,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "endpoint",
         "state",
         "attempts",
-        "last_status_code",
+        "outcome",
         "next_attempt_at",
         "sent_at",
     ]
@@ -122,6 +122,14 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     search_fields = ["reference", "=event_id"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
     actions = ["send_again"]
+
+    @admin.display(description="last attempt")
+    def outcome(self, obj):
+        # Only "sent", "could not deliver" or why it was cancelled: never what
+        # the far end answered, which would map ports (the cause is in the server log).
+        if obj.state == WebhookDelivery.State.SENT:
+            return "sent"
+        return obj.last_error or "—"
 
     def has_add_permission(self, request):
         return False

@@ -5,13 +5,15 @@ A case itself stays intake's ``ReviewRequest``: a ``Referral`` points at it
 """
 
 import uuid
-from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from intake.models import CaseEvent, ReviewRequest
+
+from .safehttp import url_problem
 
 
 class Scope(models.TextChoices):
@@ -90,9 +92,6 @@ class Referral(models.Model):
         return f"{self.case.reference} from {self.partner}"
 
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
 class WebhookEndpoint(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(max_length=300)
@@ -112,10 +111,12 @@ class WebhookEndpoint(models.Model):
         return f"{self.partner}: {self.url}"
 
     def clean(self):
-        # Webhooks leave the clinic: encrypted, except to this machine (development, tests).
-        parts = urlsplit(self.url or "")
-        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK):
-            raise ValidationError({"url": "Use an https:// address (http:// only for 127.0.0.1 or localhost)."})
+        # Webhooks leave the clinic, encrypted, and never for an address inside
+        # its network (safehttp owns the rule; it is checked again at send time,
+        # after DNS). Loopback and plain http only under development settings.
+        problem = url_problem(self.url, allow_loopback=settings.INTAKE_WEBHOOK_ALLOW_LOOPBACK)
+        if problem:
+            raise ValidationError({"url": problem})
 
 
 class WebhookDelivery(models.Model):
@@ -126,6 +127,9 @@ class WebhookDelivery(models.Model):
         SENDING = "sending", "Being sent"
         SENT = "sent", "Sent"
         FAILED = "failed", "Given up"
+        # The partner, the endpoint or the referral's key was switched off
+        # before it was sent; ``last_error`` says which. Never retried.
+        CANCELLED = "cancelled", "Cancelled (switched off)"
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     case_event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, related_name="+")
@@ -133,13 +137,16 @@ class WebhookDelivery(models.Model):
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=12)
     stage = models.CharField(max_length=24, help_text="The case's status the event moved it to.")
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The status code of a delivery the endpoint took (2xx). A failed attempt
+    # keeps neither code nor cause here, only "could not deliver": what a port
+    # answered would map the network (the cause is in the server log).
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)
 

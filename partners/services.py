@@ -4,8 +4,7 @@ and tasks call these; nothing else writes the partners' rows."""
 import hashlib
 import json
 import logging
-import urllib.error
-import urllib.request
+import random
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,7 +19,7 @@ from intake.models import CaseEvent
 from intake.services.dispatch import enqueue_now
 from intake.services.submission import review_request_submit
 
-from . import keys
+from . import keys, safehttp
 from .models import ApiKey, Partner, Referral, WebhookDelivery, WebhookEndpoint
 from .problems import IdempotencyConflict
 from .selectors import stage_of
@@ -179,6 +178,8 @@ EVENT_KINDS = (CaseEvent.Kind.STATUS, CaseEvent.Kind.ROUTED)
 LOOKBACK = timedelta(minutes=5)
 STUCK_SENDING_AFTER = timedelta(minutes=10)
 ENQUEUE_AGAIN_AFTER = timedelta(seconds=30)
+# The Celery queue of webhook work (clinic/celery.py declares it; its own worker consumes it).
+CELERY_WEBHOOKS = "webhooks"
 
 
 def webhook_deliveries_collect(now=None) -> int:
@@ -197,6 +198,8 @@ def webhook_deliveries_collect(now=None) -> int:
             .exclude(pk__in=WebhookDelivery.objects.filter(endpoint=endpoint).values("case_event_id"))
             .exclude(to_status="")
             .exclude(to_status=F("from_status"))
+            # A revoked key's referrals get nothing more (webhook_delivery_send checks again).
+            .exclude(case__referral__api_key__revoked_at__isnull=False)
             .select_related("case")
             .only("pk", "to_status", "case__reference")
             .order_by("pk")[:500]
@@ -235,7 +238,7 @@ def webhooks_sweep(now=None) -> int:
     for pk in list(due.values_list("pk", flat=True)[:500]):
         # Marked only once the broker took it: during an outage every sweep tries again.
         # Two sweeps at once may enqueue a row twice; the claim lets one send it.
-        if enqueue_now(deliver_webhook, pk):
+        if enqueue_now(deliver_webhook, pk, celery_queue=CELERY_WEBHOOKS):
             WebhookDelivery.objects.filter(pk=pk).update(enqueued_at=now)
             enqueued += 1
     return enqueued
@@ -261,55 +264,113 @@ class DeliveredButUnmarked(Exception):
     written. The caller retries with ``delivered=True``, which only marks."""
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is a failed delivery: the body is signed for this URL
+class EndpointBusy(Exception):
+    """The endpoint has INTAKE_WEBHOOK_MAX_IN_FLIGHT deliveries being sent: this
+    one stays pending, its attempt not counted; the caller tries again in
+    ``retry_after`` seconds (and the sweep does, should that fail)."""
+
+    def __init__(self, delivery_id: int, retry_after: float):
+        super().__init__(f"webhook delivery {delivery_id}: its endpoint is busy")
+        self.retry_after = retry_after
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# What a supervisor reads for any failed attempt, whatever the far end did: a
+# refused port, a timeout, a 500 and a refused address look the same.
+COULD_NOT_DELIVER = "could not deliver"
+
+
+def _switched_off(d: WebhookDelivery, *, endpoint_active: bool, partner_active: bool) -> str:
+    """Why this delivery must not be sent any more, or ''."""
+    if not partner_active:
+        return "cancelled: the partner is switched off"
+    if not endpoint_active:
+        return "cancelled: the endpoint is switched off"
+    revoked = (
+        Referral.objects.filter(case_id=d.case_event.case_id).values_list("api_key__revoked_at", flat=True).first()
+    )
+    if revoked is not None:
+        return "cancelled: the referral's API key is revoked"
+    return ""
 
 
 def _post(url: str, body: bytes, headers: dict) -> int:
-    if not url.lower().startswith(("https://", "http://")):
-        raise ValueError("not an http(s) URL")
-    # S310: only http(s), checked above (the endpoint's URLField allows no other scheme either).
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    try:
-        with _opener.open(req, timeout=settings.INTAKE_WEBHOOK_TIMEOUT) as resp:  # noqa: S310 (http(s) only, above)
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+    return safehttp.post(
+        url,
+        body,
+        headers,
+        timeout=settings.INTAKE_WEBHOOK_TIMEOUT,
+        allow_loopback=settings.INTAKE_WEBHOOK_ALLOW_LOOPBACK,
+    )
 
 
 def webhook_delivery_send(*, delivery_id: int, delivered: bool = False) -> bool:
     """Send one delivery. Returns True if this call delivered it.
 
     The order is notification_send's: claim (``sending``, committed), send,
-    mark. A failed send (refused, timed out, not 2xx) gives the claim back
-    with the next attempt after a backoff (``webhook_backoff``); the beat's
-    sweep sends it then. After INTAKE_WEBHOOK_MAX_ATTEMPTS it is ``failed``,
-    shown in the admin, and can be sent again from there. A receiver may see
-    an event twice only if a send timed out after it was received, or the
-    mark could not be written: it drops the repeat by X-Clinic-Event-Id, so
-    each event is handled exactly once.
+    mark. At the claim, under the endpoint's row lock: a delivery whose
+    partner, endpoint or referral's key is switched off is ``cancelled`` (not
+    sent, never retried); one over the endpoint's in-flight limit raises
+    EndpointBusy (still pending, not an attempt). A failed send (refused
+    address, refused, timed out, not 2xx) gives the claim back with the next
+    attempt after a backoff (``webhook_backoff``); the beat's sweep sends it
+    then. After INTAKE_WEBHOOK_MAX_ATTEMPTS it is ``failed``, shown in the
+    admin, and can be sent again from there. A receiver may see an event
+    twice only if a send timed out after it was received, or the mark could
+    not be written: it drops the repeat by X-Clinic-Event-Id, so each event
+    is handled exactly once.
     """
     if delivered:
         _mark_sent(delivery_id)
         return False
     now = timezone.now()
+    busy = cancelled = ""
     with transaction.atomic():
         d = (
             WebhookDelivery.objects.select_for_update(of=("self",))
-            .select_related("endpoint", "case_event")
+            .select_related("endpoint__partner", "case_event")
             .filter(pk=delivery_id)
             .first()
         )
         if d is None or d.state != WebhookDelivery.State.PENDING or d.next_attempt_at > now:
             return False
-        d.state = WebhookDelivery.State.SENDING
-        d.attempts += 1
-        d.claimed_at = now
-        d.save(update_fields=["state", "attempts", "claimed_at"])
+        # The endpoint's row lock makes count-then-claim one step among all
+        # workers (on SQLite every transaction is IMMEDIATE: one writer at a time).
+        # Read under that lock, so a switch-off committed before this claim is seen.
+        endpoint_active, partner_active = (
+            WebhookEndpoint.objects.select_for_update(of=("self",))
+            .filter(pk=d.endpoint_id)
+            .values_list("is_active", "partner__is_active")
+            .get()
+        )
+        cancelled = _switched_off(d, endpoint_active=endpoint_active, partner_active=partner_active)
+        if cancelled:
+            d.state, d.last_error, d.claimed_at = WebhookDelivery.State.CANCELLED, cancelled, None
+            d.save(update_fields=["state", "last_error", "claimed_at"])
+        elif (
+            WebhookDelivery.objects.filter(
+                endpoint_id=d.endpoint_id,
+                state=WebhookDelivery.State.SENDING,
+                # A claim older than a task may run is a dead sender's, not one
+                # in flight: it must not block the endpoint until the sweep frees it.
+                claimed_at__gt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
+            ).count()
+            >= settings.INTAKE_WEBHOOK_MAX_IN_FLIGHT
+        ):
+            busy = "busy"
+            d.enqueued_at = now  # its next try is on its way: the sweep leaves it for ENQUEUE_AGAIN_AFTER
+            d.save(update_fields=["enqueued_at"])
+        else:
+            d.state = WebhookDelivery.State.SENDING
+            d.attempts += 1
+            d.claimed_at = now
+            d.save(update_fields=["state", "attempts", "claimed_at"])
+    if cancelled:
+        log.info("webhook delivery %s %s", d.pk, cancelled)
+        return False
+    if busy:
+        # About one attempt's time from now, spread so waiting deliveries do not all come back at once.
+        wait = min(settings.INTAKE_WEBHOOK_TIMEOUT, 5.0) * random.uniform(0.5, 1.5)  # noqa: S311  (jitter)
+        raise EndpointBusy(d.pk, wait)
     body = webhook_payload(d)
     timestamp = int(now.timestamp())
     headers = {
@@ -320,12 +381,15 @@ def webhook_delivery_send(*, delivery_id: int, delivered: bool = False) -> bool:
     }
     try:
         code = _post(d.endpoint.url, body, headers)
-        error = "" if 200 <= code < 300 else f"answered HTTP {code}"
-    except Exception as exc:  # refused, timed out, DNS: not delivered
-        code, error = None, type(exc).__name__
-    if error:
-        _give_back(d, code, error)
-        log.info("webhook delivery %s not delivered (attempt %s): %s", d.pk, d.attempts, error)
+        detail = "" if 200 <= code < 300 else f"answered HTTP {code}"
+    except Exception as exc:  # a refused address, refused, timed out, DNS, TLS: not delivered
+        code, detail = None, f"{type(exc).__name__}: {exc}"
+    if detail:
+        _give_back(d)
+        # The cause for the operators only (no health data: ids, the partner's URL and the error).
+        log.warning(
+            "webhook delivery %s to endpoint %s not delivered (attempt %s): %s", d.pk, d.endpoint_id, d.attempts, detail
+        )
         return False
     try:
         _mark_sent(d.pk, code)
@@ -340,14 +404,14 @@ def webhook_backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
 
 
-def _give_back(d: WebhookDelivery, code, error: str) -> None:
+def _give_back(d: WebhookDelivery) -> None:
     gave_up = d.attempts >= settings.INTAKE_WEBHOOK_MAX_ATTEMPTS
     WebhookDelivery.objects.filter(pk=d.pk, state=WebhookDelivery.State.SENDING).update(
         state=WebhookDelivery.State.FAILED if gave_up else WebhookDelivery.State.PENDING,
         claimed_at=None,
         next_attempt_at=timezone.now() + webhook_backoff(d.attempts),
-        last_status_code=code,
-        last_error=error[:200],
+        last_status_code=None,
+        last_error=COULD_NOT_DELIVER,
     )
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the web server, a Celery worker and Celery beat under a supervisor
+# Start the web server, two Celery workers and Celery beat under a supervisor
 # (scripts/supervise.py) that restarts whichever stops; Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,11 +19,12 @@ cat <<TXT
   Staff admin:   http://127.0.0.1:$PORT/admin/   (coordinator / clinician / supervisor, password demo-clinic-2026)
   Database:      ${DATABASE_URL:-SQLite, $VAR/db.sqlite3}
   Broker:        ${CELERY_BROKER_URL:-embedded (atomic filesystem transport), $VAR/broker}
-  Logs:          $VAR/log/web.log, worker.log, beat.log (appended); restarts in $VAR/log/supervisor.log
+  Logs:          $VAR/log/web.log, worker.log, webhooks.log, beat.log (appended); restarts in $VAR/log/supervisor.log
   Emails:        $VAR/mail/
-  Workers:       one here for both Celery queues; production runs one per queue:
+  Workers:       one here for both case queues and one for partners' webhooks; production runs one per queue:
                  .venv/bin/celery -A clinic worker -Q urgent -n urgent@%h
                  .venv/bin/celery -A clinic worker -Q routine -n routine@%h
+                 .venv/bin/celery -A clinic worker -Q webhooks -c 4 -n webhooks@%h
   A process that stops is started again; Ctrl-C stops everything.
 
 TXT

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""`make run`'s supervisor: start the web server, a Celery worker and beat, and keep them running.
+"""`make run`'s supervisor: start the web server, two Celery workers and beat, and keep them running.
 
 * A process that exits is started again after a backoff (1, 2, 4 ... 60 s; back
   to 1 s once it has run for a minute). Each exit and restart is printed and
   written to var/log/supervisor.log; the other processes go on meanwhile, so
   the site keeps serving while a worker comes back.
-* Each process appends to its own log (var/log/web.log, worker.log, beat.log)
+* Each process appends to its own log (var/log/web.log, worker.log, webhooks.log, beat.log)
   with a marker line per start: a restart never overwrites the traceback of
   the crash that caused it.
 * Ctrl-C (or SIGTERM) stops everything within 10 s: SIGTERM to each process
@@ -14,7 +14,7 @@
   worker stuck finishing a task, its pool processes included).
 
 Usage: supervise.py [--port 8000] [--log-dir var/log] [--proc NAME=COMMAND ...]
-Without --proc it runs the three processes of `make run`.
+Without --proc it runs the four processes of `make run`.
 """
 
 from __future__ import annotations
@@ -54,6 +54,10 @@ def default_procs(port: int, python: str) -> list[Proc]:
         # runs one per queue (README) so routine work never delays urgent work.
         Proc("worker", [celery, "-A", "clinic", "worker", "-Q", "urgent,routine", "-c", "2", "-l", "INFO",
                         "-n", "local@%h"]),
+        # Partners' webhooks apart, as in production: a slow endpoint holds
+        # only these processes, never the one that routes cases.
+        Proc("webhooks", [celery, "-A", "clinic", "worker", "-Q", "webhooks", "-c", "2", "-l", "INFO",
+                          "-n", "webhooks@%h"]),
         Proc("beat", [celery, "-A", "clinic", "beat", "-l", "INFO"]),
     ]  # fmt: skip
 

@@ -614,9 +614,21 @@ SPECTACULAR_SETTINGS = {
 }
 INTAKE_API_RATE_LIMIT = env("INTAKE_API_RATE_LIMIT", default="120/min")  # per API key
 INTAKE_API_KEY_DAYS = env.int("INTAKE_API_KEY_DAYS", default=365)  # a new key's lifetime
-INTAKE_WEBHOOK_TIMEOUT = env.float("INTAKE_WEBHOOK_TIMEOUT", default=10.0)
+# Seconds for one webhook attempt: connect, send and the answer together.
+INTAKE_WEBHOOK_TIMEOUT = env.float("INTAKE_WEBHOOK_TIMEOUT", default=5.0)
 INTAKE_WEBHOOK_MAX_ATTEMPTS = env.int("INTAKE_WEBHOOK_MAX_ATTEMPTS", default=12)
+# Deliveries to one endpoint being sent at once; more wait their turn (partners.services).
+INTAKE_WEBHOOK_MAX_IN_FLIGHT = env.int("INTAKE_WEBHOOK_MAX_IN_FLIGHT", default=1)
+# http:// and this machine's addresses as webhook destinations: development and
+# tests only; production.py switches it off whatever the environment says.
+INTAKE_WEBHOOK_ALLOW_LOOPBACK = env.bool("INTAKE_WEBHOOK_ALLOW_LOOPBACK", default=True)
 CELERY_BEAT_SCHEDULE["sweep-webhooks"] = {"task": "partners.tasks.sweep_webhooks", "schedule": 10.0}
+# Webhooks on their own Celery queue and worker (clinic/celery.py, README): a
+# partner's slow endpoint never holds the worker that routes cases or mails patients.
+CELERY_TASK_ROUTES = {
+    "partners.tasks.deliver_webhook": {"queue": "webhooks"},
+    "partners.tasks.sweep_webhooks": {"queue": "webhooks"},
+}
 
 # --- The patient loop (patientloop): status-page actions and contact by consent ---
 # Texts: INTAKE_SMS_URL empty or file:// writes each text to INTAKE_SMS_DIR (as

@@ -130,3 +130,6 @@ if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     # Without socket timeouts a frozen Redis would hang every rate-limited
     # request; with them the limits fail open (intake.ratelimit) in a second.
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 1, "socket_timeout": 1})
+
+# Webhooks only to public https:// addresses (partners.safehttp), whatever the environment says.
+INTAKE_WEBHOOK_ALLOW_LOOPBACK = False

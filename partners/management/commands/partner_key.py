@@ -1,7 +1,8 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from partners import services
-from partners.models import Partner, Scope
+from partners.models import Partner, Scope, WebhookEndpoint
 
 
 class Command(BaseCommand):
@@ -19,6 +20,12 @@ class Command(BaseCommand):
         unknown = sorted(set(wanted) - set(Scope.values))
         if unknown:
             raise CommandError(f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(Scope.values)}")
+        if webhook_url:
+            # Judged before anything is made: a refused address leaves no key behind.
+            try:
+                WebhookEndpoint(url=webhook_url).clean()
+            except ValidationError as exc:
+                raise CommandError(f"--webhook-url {webhook_url}: {' '.join(exc.message_dict['url'])}") from exc
         row, _ = Partner.objects.get_or_create(name=partner, defaults={"kind": kind})
         key, full = services.api_key_create(partner=row, name="made on the command line", scopes=wanted, days=days)
         self.stdout.write(f"API key for {row.name} (shown once, expires {key.expires_at:%Y-%m-%d}):\n{full}")
