@@ -59,7 +59,7 @@ def purge_broker():
     from clinic.celery import app
 
     with app.connection_for_write() as conn:
-        for q in ("urgent", "routine"):
+        for q in ("urgent", "routine", "webhooks"):
             try:
                 conn.default_channel.queue_purge(q)
             except Exception:  # noqa: S110  (a queue that does not exist yet has nothing to purge)
