@@ -248,3 +248,51 @@ def test_housekeeping_may_run_longer_statements_than_a_page(private_site):
         "long: finished",
         "after 500ms",
     ], out.stdout + out.stderr[-3000:]
+
+
+ANSWER_CHECK = """
+import sys
+from django.db import connection, OperationalError
+
+with connection.cursor() as cursor:
+    cursor.execute("SELECT 1")
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 2")
+    print("answered")
+except OperationalError as exc:
+    print("gave up:", exc)
+print("closed", connection.connection is None or connection.connection.closed)
+"""
+
+
+def test_a_query_to_a_frozen_server_gives_up_after_the_answer_deadline(private_site):
+    """A kept connection frozen mid-exchange (no health-check ping in a task):
+    the client's own deadline ends the wait, and the connection is closed."""
+    env = {**private_site["env"], "INTAKE_DB_ANSWER_TIMEOUT": "2"}
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "python"), str(ROOT / "manage.py"), "shell", "-c", ANSWER_CHECK],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    pg = private_site["pg"]
+    frozen: list[int] = []
+    try:
+        for line in proc.stdout:  # after Django's shell banner
+            if line.strip() == "ready":
+                break
+        frozen = cluster_pids(pg.version, pg.name)
+        signal_all(frozen, signal.SIGSTOP)
+        out, _ = proc.communicate("go\n", timeout=60)  # TimeoutExpired here: the query hung
+    finally:
+        signal_all(frozen, signal.SIGCONT)
+        if proc.poll() is None:
+            proc.kill()
+    assert "gave up: the database did not answer within 2 s; connection closed" in out, out
+    assert "closed True" in out, out
