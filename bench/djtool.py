@@ -97,7 +97,7 @@ def _no_enqueue():
     import intake.services.submission as submission
 
     submission.enqueue_on_commit = lambda *a, **k: None
-    notifications.enqueue_on_commit = lambda *a, **k: None
+    notifications.notification_enqueue_on_commit = lambda **k: None
 
 
 def _answers(rng, tag):

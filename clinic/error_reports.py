@@ -239,3 +239,27 @@ class PHISafeFormatter(logging.Formatter):
 
     def format(self, record):
         return redact_path(super().format(record))
+
+
+class ServiceUnavailableIsAWarning(logging.Filter):
+    """On ``django.request``: a 503 is an answer, not a server error.
+
+    The database-unavailable page ("nothing you sent was lost", from
+    ``clinic.views.server_error``) and the other 503s (a full disk, the file
+    store down) tell the visitor to try again; the failure behind them is
+    temporary and reported elsewhere (``clinic.dbretry`` logs each retry,
+    storage alerts reach supervisors). Django logs every 5xx at ERROR with the
+    traceback, which mails ADMINS once per response: one database restart
+    under load meant hundreds of mails and tracebacks. Here the one record
+    Django writes per 503 becomes a WARNING naming the exception's type,
+    without the traceback, below the mail handler's level.
+    """
+
+    def filter(self, record):
+        if getattr(record, "status_code", None) == 503 and record.levelno > logging.WARNING:
+            exc = record.exc_info[1] if record.exc_info else None
+            if exc is not None:
+                record.msg = f"{record.msg} ({type(exc).__qualname__})"
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True

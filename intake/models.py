@@ -300,6 +300,9 @@ class Outbox(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     enqueue_count = models.PositiveIntegerField(default=0)
     deliveries = models.PositiveIntegerField(default=0)
+    # When the latest delivery started: while its retry chain may still be
+    # alive the sweeper leaves the row alone (intake.services.dispatch).
+    last_delivery_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)
 
@@ -340,6 +343,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the latest attempt claimed it: while its retry chain may still be
+    # alive the sweeper leaves the row alone (intake.services.dispatch).
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

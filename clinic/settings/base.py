@@ -485,6 +485,10 @@ LOGGING.setdefault("filters", {})["require_debug_false"] = {"()": "django.utils.
 LOGGING["filters"]["redact_request_paths"] = {"()": "clinic.error_reports.RedactRequestPaths"}
 for _logger in ("django.request", "django.server"):
     LOGGING["loggers"][_logger]["filters"] = ["redact_request_paths"]
+# A 503 ("nothing was lost, try again") is one WARNING line, never an error
+# mail with a traceback (clinic.error_reports.ServiceUnavailableIsAWarning).
+LOGGING["filters"]["service_unavailable_is_a_warning"] = {"()": "clinic.error_reports.ServiceUnavailableIsAWarning"}
+LOGGING["loggers"]["django.request"]["filters"].append("service_unavailable_is_a_warning")
 # A refused CSRF check is logged by its own logger, naming the path (a status link's too).
 LOGGING["loggers"]["django.security.csrf"] = {"filters": ["redact_request_paths"]}
 # Celery's "Task ... raised unexpected: <exception>" lines: the type, not the message.

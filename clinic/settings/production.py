@@ -133,3 +133,40 @@ if CACHES["default"]["BACKEND"].endswith("RedisCache"):
 
 # Webhooks only to public https:// addresses (partners.safehttp), whatever the environment says.
 INTAKE_WEBHOOK_ALLOW_LOOPBACK = False
+
+# --- Database time limits: a stuck database is a 503 in seconds, not a hang ---
+# Without them a frozen or overloaded PostgreSQL held every web worker until
+# gunicorn killed it, and the patient got no page (issue 22). With them the
+# patient gets the 503 "nothing you sent was lost, try again" page within
+# about ANSWER + CONNECT seconds, and each worker is free again by itself.
+# Beat's purge and session clean-up raise their own limit
+# (clinic.dbengine.longer_statements); a worker process may be given longer
+# limits through the same variables.
+# https://www.postgresql.org/docs/current/runtime-config-client.html
+# Opening a connection (psycopg applies at least 2 s).
+INTAKE_DB_CONNECT_TIMEOUT = env.int("INTAKE_DB_CONNECT_TIMEOUT", default=3)
+# One statement: the pages' queries take milliseconds; 10 s is a runaway.
+INTAKE_DB_STATEMENT_TIMEOUT_MS = env.int("INTAKE_DB_STATEMENT_TIMEOUT_MS", default=10_000)
+# Waiting for a row or table lock: the locks here are held for milliseconds
+# (a case's routing, a notification's claim); a longer wait is a stuck holder.
+INTAKE_DB_LOCK_TIMEOUT_MS = env.int("INTAKE_DB_LOCK_TIMEOUT_MS", default=5_000)
+# A transaction left open by a client that stopped (a frozen worker): ended,
+# so its locks do not stop everyone else.
+INTAKE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env.int("INTAKE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=60_000)
+# The client's own limit on any answer, for a server too frozen to apply the
+# limits above (clinic.dbengine.base); longer than the statement timeout, so a
+# slow statement is ended by the server first.
+INTAKE_DB_ANSWER_TIMEOUT = env.float("INTAKE_DB_ANSWER_TIMEOUT", default=INTAKE_DB_STATEMENT_TIMEOUT_MS / 1000 + 5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["ENGINE"] = "clinic.dbengine"  # noqa: F405
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
+    _db_options["connect_timeout"] = INTAKE_DB_CONNECT_TIMEOUT
+    _db_options["answer_timeout"] = INTAKE_DB_ANSWER_TIMEOUT
+    _db_options["options"] = " ".join(
+        [
+            _db_options.get("options", ""),
+            f"-c statement_timeout={INTAKE_DB_STATEMENT_TIMEOUT_MS}",
+            f"-c lock_timeout={INTAKE_DB_LOCK_TIMEOUT_MS}",
+            f"-c idle_in_transaction_session_timeout={INTAKE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
+        ]
+    ).strip()

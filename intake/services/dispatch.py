@@ -17,6 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 
 from .. import clock
 
@@ -45,6 +46,21 @@ def enqueue_now(task, *args, celery_queue: str = CELERY_ROUTINE) -> bool:
         return False
 
 
+def notification_enqueue_on_commit(*, notification_id: int, urgent: bool) -> None:
+    """Send a notification after commit. Its row was written with
+    ``enqueued_at`` set; if the broker refuses, that mark is cleared so the
+    outbox sweep sends it within INTAKE_OUTBOX_SWEEP_AFTER_SECONDS, while a
+    message that did reach the broker is left to its retry chain."""
+    from ..models import Notification
+    from ..tasks import send_notification
+
+    def enqueue():
+        if not enqueue_now(send_notification, notification_id, celery_queue=celery_queue_for(urgent)):
+            Notification.objects.filter(pk=notification_id, state=Notification.State.PENDING).update(enqueued_at=None)
+
+    transaction.on_commit(enqueue)
+
+
 def case_route_delivery(*, case_id: int) -> bool:
     """One delivery of a case's routing message (the ``route_case`` task).
 
@@ -60,7 +76,9 @@ def case_route_delivery(*, case_id: int) -> bool:
     from .routing import case_route
 
     pending = Outbox.objects.filter(case_id=case_id, state=Outbox.State.PENDING)
-    counted = pending.filter(deliveries__lt=settings.INTAKE_MAX_ROUTE_DELIVERIES).update(deliveries=F("deliveries") + 1)
+    counted = pending.filter(deliveries__lt=settings.INTAKE_MAX_ROUTE_DELIVERIES).update(
+        deliveries=F("deliveries") + 1, last_delivery_at=Now()
+    )
     if not counted and pending.update(state=Outbox.State.FAILED, last_error="delivery limit reached"):
         log.error("case %s: routing given up after %s deliveries", case_id, settings.INTAKE_MAX_ROUTE_DELIVERIES)
         return False
@@ -75,33 +93,60 @@ def case_route_delivery(*, case_id: int) -> bool:
 # between the claim and the hand-over to the mail server (or right after it).
 STUCK_SENDING_AFTER = timedelta(minutes=10)
 
+# A task's retries wait at most 300 s (clinic.celery.backoff). A row whose
+# latest try started longer ago than that, plus a minute for a busy worker,
+# has no retry chain left; a younger one has, and re-enqueueing it would start
+# a second chain: more tries than allowed, and a mail server in an outage hit
+# twice as often (issue 22).
+CHAIN_SILENT_AFTER = timedelta(seconds=300 + 60)
+
+# Tries of one notification: send_notification's first try and its eight
+# retries (max_retries=8). After that it is marked failed and staff are told.
+MAX_NOTIFICATION_ATTEMPTS = 9
+
 
 def outbox_sweep(now=None) -> int:
     """Re-enqueue routing still pending after INTAKE_OUTBOX_SWEEP_AFTER_SECONDS,
     notifications and alerts that never went out (broker down at commit time),
     and report notifications whose send is unconfirmed. Returns the number of
-    cases re-enqueued."""
-    from ..models import Notification, Outbox, SystemAlert
-    from ..tasks import route_case, send_notification, send_system_alert
+    cases re-enqueued.
+
+    A row whose retry chain may still be alive (its latest try less than
+    CHAIN_SILENT_AFTER ago) is left to that chain. One sweep at a time per
+    row: the rows a sweep takes are locked (``FOR UPDATE SKIP LOCKED``) until
+    their enqueue is recorded, so a second beat sweeping at the same moment
+    skips them, and once committed they are no longer stale. (On SQLite,
+    which has no row locks, the IMMEDIATE transaction serialises sweeps.)
+    """
+    from ..models import Outbox, SystemAlert
+    from ..tasks import route_case, send_system_alert
 
     now = now or clock.now()
     cutoff = now - timedelta(seconds=settings.INTAKE_OUTBOX_SWEEP_AFTER_SECONDS)
     stale = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)
-    rows = list(
-        Outbox.objects.filter(stale, state=Outbox.State.PENDING, created_at__lt=cutoff)
-        .select_related("case")
-        .only("pk", "case_id", "case__is_urgent")[:500]
-    )
+    chain_over = now - CHAIN_SILENT_AFTER
     sent = 0
-    for box in rows:
-        if enqueue_now(route_case, box.case_id, celery_queue=celery_queue_for(box.case.is_urgent)):
-            Outbox.objects.filter(pk=box.pk).update(enqueued_at=now, enqueue_count=F("enqueue_count") + 1)
-            sent += 1
-    pending = Notification.objects.filter(stale, state=Notification.State.PENDING, created_at__lt=cutoff)
-    for n in pending.only("pk", "kind")[:500]:
-        urgent = n.kind == Notification.Kind.STAFF_URGENT
-        if enqueue_now(send_notification, n.pk, celery_queue=celery_queue_for(urgent)):
-            Notification.objects.filter(pk=n.pk).update(enqueued_at=now)
+    # The enqueue happens inside the transaction, holding the rows: the rows
+    # are committed already (a worker reads nothing this transaction writes),
+    # and a message published before a failed commit only means a row swept
+    # again later, which the delivery count and the claim absorb.
+    with transaction.atomic():
+        rows = list(
+            Outbox.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                stale,
+                Q(last_delivery_at__isnull=True) | Q(last_delivery_at__lt=chain_over),
+                state=Outbox.State.PENDING,
+                created_at__lt=cutoff,
+            )
+            .select_related("case")
+            .only("pk", "case_id", "case__is_urgent")[:500]
+        )
+        for box in rows:
+            if enqueue_now(route_case, box.case_id, celery_queue=celery_queue_for(box.case.is_urgent)):
+                Outbox.objects.filter(pk=box.pk).update(enqueued_at=now, enqueue_count=F("enqueue_count") + 1)
+                sent += 1
+    _sweep_notifications(now, cutoff, chain_over)
     for alert_id in SystemAlert.objects.filter(sent_at__isnull=True, created_at__lt=cutoff).values_list(
         "pk", flat=True
     )[:50]:
@@ -110,6 +155,53 @@ def outbox_sweep(now=None) -> int:
     if rows:
         log.info("outbox sweep: %s of %s pending cases re-enqueued", sent, len(rows))
     return sent
+
+
+def _sweep_notifications(now, cutoff, chain_over) -> None:
+    """Enqueue pending notifications without a live retry chain; give up on
+    those that used every try (marked failed, staff told once a day).
+
+    Alive means handed to the broker (``enqueued_at``) or tried
+    (``last_attempt_at``) less than CHAIN_SILENT_AFTER ago: the message may be
+    waiting behind others or for its retry's countdown. A notification whose
+    enqueue failed (no ``enqueued_at``) is taken after ``cutoff``."""
+    from ..models import Notification
+    from ..tasks import send_notification
+    from .alerts import system_alert_raise
+
+    with transaction.atomic():
+        pending = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=chain_over),
+                Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=chain_over),
+                state=Notification.State.PENDING,
+                created_at__lt=cutoff,
+            )
+            .only("pk", "kind", "attempts")[:500]
+        )
+        spent = [n.pk for n in pending if n.attempts >= MAX_NOTIFICATION_ATTEMPTS]
+        for n in pending:
+            if n.attempts >= MAX_NOTIFICATION_ATTEMPTS:
+                continue
+            urgent = n.kind == Notification.Kind.STAFF_URGENT
+            if enqueue_now(send_notification, n.pk, celery_queue=celery_queue_for(urgent)):
+                Notification.objects.filter(pk=n.pk).update(enqueued_at=now)
+        if spent:
+            Notification.objects.filter(pk__in=spent, state=Notification.State.PENDING).update(
+                state=Notification.State.FAILED
+            )
+    if spent:
+        system_alert_raise(
+            key=f"notifications-given-up:{now:%Y%m%d}",
+            subject="Some emails could not be sent",
+            body=(
+                f"{len(spent)} notification(s) were refused by the mail server (or could not reach it) on each of "
+                f"{MAX_NOTIFICATION_ATTEMPTS} tries and are no longer retried. In the admin, filter notifications "
+                "by state 'Failed' and contact those patients or staff another way if needed."
+            ),
+        )
+        log.error("%s notification(s) given up after %s tries", len(spent), MAX_NOTIFICATION_ATTEMPTS)
 
 
 def _report_unconfirmed_notifications(now) -> int:

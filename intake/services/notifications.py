@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Now
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import clock
 from ..models import Notification, ReviewRequest
-from .dispatch import celery_queue_for, enqueue_on_commit
+from .dispatch import MAX_NOTIFICATION_ATTEMPTS, notification_enqueue_on_commit
 
 log = logging.getLogger(__name__)
 Kind = Notification.Kind
@@ -37,7 +38,9 @@ def notification_request(
     """
     if not recipient:
         return None
-    fields = {"case": case, "kind": kind, "recipient": recipient, "status_shown": status_shown}
+    # enqueued_at: the enqueue that follows the commit (cleared if it fails),
+    # so the outbox sweep leaves a message waiting in the broker to its chain.
+    fields = {"case": case, "kind": kind, "recipient": recipient, "status_shown": status_shown, "enqueued_at": Now()}
     if known_new:
         notification, created = Notification.objects.create(dedupe_key=key[:120], **fields), True
     else:
@@ -45,10 +48,8 @@ def notification_request(
     if not created:
         Notification.objects.filter(pk=notification.pk).update(duplicate_requests=F("duplicate_requests") + 1)
         return notification
-    from ..tasks import send_notification
-
     urgent = kind in URGENT_KINDS or case.is_urgent
-    enqueue_on_commit(send_notification, notification.pk, celery_queue=celery_queue_for(urgent))
+    notification_enqueue_on_commit(notification_id=notification.pk, urgent=urgent)
     return notification
 
 
@@ -149,6 +150,8 @@ def notification_send(*, notification_id: int, delivered: bool = False) -> bool:
         )
         if n is None or n.state != Notification.State.PENDING:
             return False
+        if n.attempts >= MAX_NOTIFICATION_ATTEMPTS:
+            return False  # every try used: the outbox sweep marks it failed and tells staff
         ctx = _context(n)
         # A patient hears in the language they used; staff in the site's.
         language = n.case.language if n.kind.startswith("patient") else settings.LANGUAGE_CODE
@@ -157,8 +160,8 @@ def notification_send(*, notification_id: int, delivered: bool = False) -> bool:
             body = render_to_string(f"emails/{n.kind}.txt", ctx)
         n.state = Notification.State.SENDING
         n.attempts += 1
-        n.claimed_at = clock.now()
-        n.save(update_fields=["state", "attempts", "claimed_at"])
+        n.claimed_at = n.last_attempt_at = clock.now()
+        n.save(update_fields=["state", "attempts", "claimed_at", "last_attempt_at"])
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [n.recipient])
     except Exception:
