@@ -39,6 +39,15 @@ SLUGS = {
 }
 
 
+class RefusedCallsThrottled(exceptions.Throttled):
+    """Too many calls without a valid key from one address (partners.throttling)."""
+
+    default_detail = "Too many requests without a valid API key from your address. Wait and try again."
+
+    def __init__(self, wait=60):
+        super().__init__(wait=wait, detail=self.default_detail)
+
+
 class IdempotencyConflict(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "This Idempotency-Key was already used with a different request body. Use a new key."
@@ -90,6 +99,6 @@ def problem_exception_handler(exc, context):
         return problem(
             response.status_code, "The request is not valid.", errors=list(_flatten(detail)), headers=headers
         )
-    if isinstance(exc, exceptions.Throttled):
+    if type(exc) is exceptions.Throttled:  # DRF's per-key throttle; subclasses carry their own words
         detail = "Too many requests for this API key. Wait and try again."
     return problem(response.status_code, str(detail), headers=headers)

@@ -7,7 +7,7 @@ import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,6 +17,7 @@ from django.utils import timezone
 from clinic.models import AuditEntry, audit_record
 from intake import choices
 from intake.models import CaseEvent
+from intake.ratelimit import client_address
 from intake.services.dispatch import enqueue_now
 from intake.services.submission import review_request_submit
 
@@ -24,6 +25,7 @@ from . import keys
 from .models import ApiKey, Partner, Referral, WebhookDelivery, WebhookEndpoint
 from .problems import IdempotencyConflict
 from .selectors import stage_of
+from .throttling import refused_calls_count
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +78,13 @@ class _NoUser:
 
 
 def api_call_audit(*, request, method: str, path_name: str, status_code: int, client=None, reference: str = ""):
-    """One audit entry per API call. PHI-free: partner id, key prefix, the
-    route's name (never the URL with its query), status and case reference."""
+    """One audit entry per API call with a valid key. PHI-free: partner id, key
+    prefix, the route's name (never the URL with its query), status and case
+    reference. Calls without a valid key are audited in aggregate
+    (``_refused_calls_audit``)."""
+    if client is None and request is not None:
+        if _refused_calls_audit(request=request, method=method, path_name=path_name, status_code=status_code):
+            return
     who = f"partner #{client.partner.pk} key {client.key.prefix}" if client is not None else "no valid key"
     if status_code in (401, 403):
         action = AuditEntry.Action.REFUSED
@@ -94,6 +101,34 @@ def api_call_audit(*, request, method: str, path_name: str, status_code: int, cl
         object_type="partner_api",
         object_ref=reference,
     )
+
+
+def _refused_calls_audit(*, request, method: str, path_name: str, status_code: int) -> bool:
+    """Calls without a valid key: one audit entry per client address per minute,
+    written by the minute's first call and carrying the final count of the
+    address's previous minute with such calls (counted in the shared cache,
+    partners.throttling). Anyone can send these calls, and every audit append
+    takes the chain's lock: one entry per call would let anyone flood the
+    chain and slow every staff action down. False when the cache cannot count
+    (the caller then audits this call on its own)."""
+    minute = timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+    counted = refused_calls_count(client_address(request), minute)
+    if counted is None:
+        return False
+    n, previous = counted
+    if n == 1:
+        summary = f"API calls without a valid key from this address in minute {minute}: first {method} {path_name}"
+        summary += f" {status_code}"
+        if previous is not None:
+            summary += f"; its previous minute with such calls, {previous[0]}, had {previous[1]}"
+        audit_record(
+            action=AuditEntry.Action.REFUSED,
+            summary=summary,
+            request=_NoUser(request),
+            object_type="partner_api",
+            object_ref="",
+        )
+    return True
 
 
 # --- referrals ----------------------------------------------------------------

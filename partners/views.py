@@ -8,7 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -20,9 +20,9 @@ from intake.models import ReviewRequest
 from . import fhir, selectors, services
 from .authentication import ApiKeyAuthentication, HasScope, PartnerClient
 from .models import Scope
-from .problems import CONTENT_TYPE, PROBLEM_TYPE, problem
+from .problems import CONTENT_TYPE, PROBLEM_TYPE, RefusedCallsThrottled, problem
 from .serializers import ReferralSerializer, ReferralStatusSerializer
-from .throttling import ApiKeyRateThrottle
+from .throttling import ApiKeyRateThrottle, refused_call_limited
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,40}$")
 REFERENCE = r"[A-Za-z0-9-]{1,12}"
@@ -51,7 +51,7 @@ def _problems(*codes):
         403: "The key lacks the scope this request needs.",
         404: "No such referral or case for this key.",
         422: "The Idempotency-Key was used before with another body.",
-        429: "Too many requests for this key; see Retry-After.",
+        429: "Too many requests for this key (or without a valid key from your address); see Retry-After.",
     }
     return {(c, CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=texts[c]) for c in codes}
 
@@ -64,6 +64,15 @@ class PartnerAPIView(APIView):
     throttle_classes = [ApiKeyRateThrottle]
     required_scope: str | None = None
     audit_name = ""
+
+    def handle_exception(self, exc):
+        # A call without a valid key counts against its address; past the limit
+        # it is a 429 (audited in aggregate only, services.api_call_audit).
+        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)) and refused_call_limited(
+            self.request
+        ):
+            exc = RefusedCallsThrottled(wait=60)
+        return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
