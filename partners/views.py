@@ -20,6 +20,7 @@ from intake.models import ReviewRequest
 from . import fhir, selectors, services
 from .authentication import ApiKeyAuthentication, HasScope, PartnerClient
 from .models import Scope
+from .parsers import DepthLimitedJSONParser
 from .problems import CONTENT_TYPE, PROBLEM_TYPE, RefusedCallsThrottled, problem
 from .serializers import ReferralSerializer, ReferralStatusSerializer
 from .throttling import ApiKeyRateThrottle, refused_call_limited
@@ -46,7 +47,7 @@ ProblemSerializer = inline_serializer(
 
 def _problems(*codes):
     texts = {
-        400: "The request is not valid (problem details, with field errors).",
+        400: "The request is not valid (problem details, with field errors), or its JSON nests too deeply.",
         401: "No valid API key (missing, unknown, expired or revoked).",
         403: "The key lacks the scope this request needs.",
         404: "No such referral or case for this key.",
@@ -60,6 +61,7 @@ class PartnerAPIView(APIView):
     """Key authentication, a scope, per-key throttling and an audit entry per call."""
 
     authentication_classes = [ApiKeyAuthentication]
+    parser_classes = [DepthLimitedJSONParser]
     permission_classes = [HasScope]
     throttle_classes = [ApiKeyRateThrottle]
     required_scope: str | None = None
