@@ -21,6 +21,7 @@ TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     409: "Conflict",
+    410: "Gone",
     415: "Unsupported media type",
     422: "The request could not be processed",
     429: "Too many requests",
@@ -33,6 +34,7 @@ SLUGS = {
     405: "method-not-allowed",
     406: "not-acceptable",
     409: "conflict",
+    410: "gone",
     415: "unsupported-media-type",
     422: "unprocessable",
     429: "rate-limited",
@@ -46,6 +48,14 @@ class RefusedCallsThrottled(exceptions.Throttled):
 
     def __init__(self, wait=60):
         super().__init__(wait=wait, detail=self.default_detail)
+
+
+class CaseWithdrawn(exceptions.APIException):
+    """The patient withdrew the request: nothing about it is exported any more."""
+
+    status_code = status.HTTP_410_GONE
+    default_detail = "The patient withdrew this request; the clinic no longer shares its record."
+    default_code = "withdrawn"
 
 
 class IdempotencyConflict(exceptions.APIException):

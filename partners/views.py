@@ -2,7 +2,7 @@
 
 import re
 
-from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -21,7 +21,7 @@ from . import fhir, selectors, services
 from .authentication import ApiKeyAuthentication, HasScope, PartnerClient
 from .models import Scope
 from .parsers import DepthLimitedJSONParser
-from .problems import CONTENT_TYPE, PROBLEM_TYPE, RefusedCallsThrottled, problem
+from .problems import CONTENT_TYPE, PROBLEM_TYPE, CaseWithdrawn, RefusedCallsThrottled, problem
 from .serializers import ReferralSerializer, ReferralStatusSerializer
 from .throttling import ApiKeyRateThrottle, refused_call_limited
 
@@ -51,6 +51,7 @@ def _problems(*codes):
         401: "No valid API key (missing, unknown, expired or revoked).",
         403: "The key lacks the scope this request needs.",
         404: "No such referral or case for this key.",
+        410: "The patient withdrew this request: nothing about it is exported.",
         422: "The Idempotency-Key was used before with another body.",
         429: "Too many requests for this key (or without a valid key from your address); see Retry-After.",
     }
@@ -207,7 +208,7 @@ class CaseFhirView(PartnerAPIView):
         summary="A case as a FHIR R4 Bundle",
         responses={
             (200, "application/fhir+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="A Bundle (collection)."),
-            **_problems(401, 403, 404, 429),
+            **_problems(401, 403, 404, 410, 429),
         },
     )
     def get(self, request, reference):
@@ -215,6 +216,8 @@ class CaseFhirView(PartnerAPIView):
         if case is None:
             raise Http404
         self.audit_reference = case.reference
+        if fhir.case_withdrawn(case):
+            raise CaseWithdrawn()
         return Response(_bundle(case), content_type="application/fhir+json")
 
 
@@ -266,10 +269,17 @@ def api_not_found(request, *args, **kwargs):
     return JsonResponse(body, status=404, content_type=CONTENT_TYPE)
 
 
-@staff_member_required
 def staff_case_fhir(request, case_id: int):
     """The case page's "FHIR export" button: staff who may export cases, for a
-    case they may see. Audited like the API's export."""
+    case they may see. Audited like the API's export.
+
+    Behind the admin site's own gate (``admin_view``: signed in, staff, and the
+    second factor when INTAKE_REQUIRE_OTP, clinic.admin_site), as every other
+    staff page is: a whole case leaves the clinic here."""
+    return admin.site.admin_view(_staff_case_fhir)(request, case_id=case_id)
+
+
+def _staff_case_fhir(request, case_id: int):
     if not request.user.has_perm("intake.export_cases"):
         raise PermissionDenied
     case = get_object_or_404(ReviewRequest.objects.visible_to(request.user), pk=case_id, purged_at__isnull=True)
