@@ -50,6 +50,18 @@ class RefusedCallsThrottled(exceptions.Throttled):
         super().__init__(wait=wait, detail=self.default_detail)
 
 
+class UrgentReferralLimit(exceptions.Throttled):
+    """More urgent referrals from one key in an hour than INTAKE_API_URGENT_PER_HOUR."""
+
+    def __init__(self, *, limit: int, wait: int):
+        super().__init__(
+            wait=wait,
+            detail=f"This API key sent {limit} urgent referrals in the last hour, the most it may send. "
+            "The clinic's staff have been told. For an emergency, send the patient to urgent care or call "
+            "the clinic; otherwise send the referral again after Retry-After.",
+        )
+
+
 class CaseWithdrawn(exceptions.APIException):
     """The patient withdrew the request: nothing about it is exported any more."""
 

@@ -18,12 +18,13 @@ from clinic.models import AuditEntry, audit_record
 from intake import choices
 from intake.models import CaseEvent
 from intake.ratelimit import client_address
+from intake.services.alerts import system_alert_raise
 from intake.services.dispatch import enqueue_now
 from intake.services.submission import review_request_submit
 
 from . import keys
 from .models import ApiKey, Partner, Referral, WebhookDelivery, WebhookEndpoint
-from .problems import IdempotencyConflict
+from .problems import IdempotencyConflict, UrgentReferralLimit
 from .selectors import stage_of
 from .throttling import refused_calls_count
 
@@ -168,6 +169,8 @@ def referral_create(
     kind_source = choices.Source.DOCTOR if partner.kind == Partner.Kind.PRACTICE else choices.Source.OTHER
     try:
         with transaction.atomic():
+            if answers.get("red_flags"):  # urgent, as the submission service decides
+                _urgent_referral_slot(key)
             case = review_request_submit(
                 answers={**answers, "source": kind_source},
                 kind=choices.Kind.REVIEW,
@@ -189,11 +192,51 @@ def referral_create(
             CaseEvent.objects.create(
                 case=case, kind=CaseEvent.Kind.NOTE, summary=f"Referred by partner #{partner.pk}; consent attested"
             )
+    except UrgentReferralLimit:
+        _urgent_referral_limit_alert(key)
+        raise
     except IntegrityError:
         if idempotency_key and (first := _replay(partner, idempotency_key, body_hash)) is not None:
             return first  # the same request twice at once: the other one won
         raise
     return ReferralResult(referral, replayed=False)
+
+
+URGENT_WINDOW = timedelta(hours=1)
+
+
+def _urgent_referral_slot(key: ApiKey) -> None:
+    """Raise ``UrgentReferralLimit`` if ``key`` already sent
+    INTAKE_API_URGENT_PER_HOUR urgent referrals in the last hour. Each urgent
+    referral pages the on-call clinician; the web form allows a patient 10
+    requests an hour, and a leaked or buggy key must not page them at the
+    API's full rate. The key's row is locked (in the caller's transaction), so
+    urgent referrals of one key are counted one at a time and parallel
+    requests cannot all slip under the limit."""
+    ApiKey.objects.select_for_update().filter(pk=key.pk).values_list("pk", flat=True).first()
+    now = timezone.now()
+    recent = Referral.objects.filter(api_key=key, case__is_urgent=True, created_at__gt=now - URGENT_WINDOW)
+    limit = settings.INTAKE_API_URGENT_PER_HOUR
+    if recent.count() >= limit:
+        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+        wait = max(1, int((oldest + URGENT_WINDOW - now).total_seconds()) + 1)
+        raise UrgentReferralLimit(limit=limit, wait=wait)
+
+
+def _urgent_referral_limit_alert(key: ApiKey) -> None:
+    """Supervisors hear once an hour per key (a system alert, intake.services.alerts)."""
+    hour = timezone.now().astimezone(UTC).strftime("%Y%m%d%H")
+    system_alert_raise(
+        key=f"partner-urgent-limit:{key.pk}:{hour}",
+        subject=f"Partner #{key.partner_id} passed its limit of urgent referrals",
+        body=(
+            f"API key {key.prefix} of partner #{key.partner_id} ({key.partner.name}) sent more than "
+            f"{settings.INTAKE_API_URGENT_PER_HOUR} urgent referrals within an hour. The referrals past the "
+            "limit were refused (HTTP 429) and the partner was told to send the patient to urgent care or call "
+            "for an emergency. Call the partner: a leaked key should be revoked in the admin (API keys). "
+            "Further refusals this hour are counted on this alert in the admin, not emailed again."
+        ),
+    )
 
 
 def _replay(partner, idempotency_key, body_hash) -> ReferralResult | None:

@@ -581,6 +581,8 @@ SPECTACULAR_SETTINGS = {
 INTAKE_API_RATE_LIMIT = env("INTAKE_API_RATE_LIMIT", default="120/min")  # per API key
 # Calls without a valid key, per client address per minute; past it a 429 (partners.throttling).
 INTAKE_API_REFUSED_PER_MINUTE = env.int("INTAKE_API_REFUSED_PER_MINUTE", default=20)
+# Urgent referrals (each pages the on-call clinician) per API key per hour; past it a 429 and one alert.
+INTAKE_API_URGENT_PER_HOUR = env.int("INTAKE_API_URGENT_PER_HOUR", default=20)
 INTAKE_API_KEY_DAYS = env.int("INTAKE_API_KEY_DAYS", default=365)  # a new key's lifetime
 INTAKE_WEBHOOK_TIMEOUT = env.float("INTAKE_WEBHOOK_TIMEOUT", default=10.0)
 INTAKE_WEBHOOK_MAX_ATTEMPTS = env.int("INTAKE_WEBHOOK_MAX_ATTEMPTS", default=12)
