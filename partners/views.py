@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from clinic.models import AuditEntry, audit_record
 from intake.models import ReviewRequest
 
-from . import fhir, selectors, services
+from . import fhir, letters, selectors, services
 from .authentication import ApiKeyAuthentication, HasScope, PartnerClient
 from .models import Scope
 from .parsers import DepthLimitedJSONParser
@@ -252,7 +252,10 @@ def _letter(case: ReviewRequest):
     except ImportError:  # a checkout without the reviews app's letter: the Bundle goes without it
         return None
     version = letter_for_patient(case)
-    return None if version is None else (version.created_at, letter_pdf(case, version))
+    if version is None:
+        return None
+    # Rendered once per review version and kept encrypted (partners.letters).
+    return version.created_at, letters.fhir_letter_pdf(case=case, version=version, render=letter_pdf)
 
 
 def api_not_found(request, *args, **kwargs):

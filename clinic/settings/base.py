@@ -379,7 +379,11 @@ INTAKE_STATUS_TOKEN_MAX_AGE_DAYS = env.int("INTAKE_STATUS_TOKEN_MAX_AGE_DAYS", d
 INTAKE_DUPLICATE_WINDOW_DAYS = 90
 INTAKE_RETENTION_DAYS = env.int("INTAKE_RETENTION_DAYS", default=365)
 # Called by the retention purge with ``case=``, in its transaction: other apps' data about a case.
-INTAKE_PURGE_HOOKS = ["reviews.services.case_reviews_purge", "patientloop.services.retention.case_patientloop_purge"]
+INTAKE_PURGE_HOOKS = [
+    "reviews.services.case_reviews_purge",
+    "patientloop.services.retention.case_patientloop_purge",
+    "partners.letters.case_fhir_letter_purge",  # the FHIR export's kept letter
+]
 INTAKE_OUTBOX_SWEEP_AFTER_SECONDS = 30
 INTAKE_MAX_ROUTE_DELIVERIES = 5
 # Staff must pass a second factor for the admin (production turns it on).
