@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,7 +27,6 @@ from . import keys
 from .models import ApiKey, Partner, Referral, WebhookDelivery, WebhookEndpoint
 from .problems import IdempotencyConflict, UrgentReferralLimit
 from .selectors import stage_of
-from .throttling import refused_calls_count
 
 log = logging.getLogger(__name__)
 
@@ -104,16 +104,58 @@ def api_call_audit(*, request, method: str, path_name: str, status_code: int, cl
     )
 
 
+# Per-minute counters of refused calls are kept this long, so an address's next
+# audit entry can still carry the count of its previous minute.
+REFUSED_COUNT_TTL = 2 * 3600
+
+
+def _count_key(address: str, minute: str) -> str:
+    return f"api-refused-n:{address}:{minute}"
+
+
+def _refused_calls_count(address: str, minute: str) -> tuple[int, tuple[str, int] | None] | None:
+    """Count one refused call of ``address`` in ``minute`` (e.g. ``2026-12-07T23:01Z``).
+
+    Returns (calls so far in this minute, (the address's previous minute with
+    refused calls, its final count) or None). The second part is only given
+    with the first call of a minute: it is what that minute's audit entry
+    carries. None if the cache is unavailable (the caller audits the call on
+    its own then: a missing entry would be worse than one per call).
+    """
+    try:
+        key = _count_key(address, minute)
+        if cache.add(key, 1, REFUSED_COUNT_TTL):
+            n = 1
+        else:
+            try:
+                n = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, REFUSED_COUNT_TTL)
+                n = 1
+        if n != 1:
+            return n, None
+        last_key = f"api-refused-last:{address}"
+        previous_minute = cache.get(last_key)
+        cache.set(last_key, minute, REFUSED_COUNT_TTL)
+        if not previous_minute or previous_minute == minute:
+            return 1, None
+        previous_count = cache.get(_count_key(address, previous_minute))
+        return 1, ((previous_minute, int(previous_count)) if previous_count else None)
+    except Exception as exc:  # noqa: BLE001  (whatever the cache raises)
+        log.warning("refused-call count unavailable, auditing the call on its own: %s", type(exc).__name__)
+        return None
+
+
 def _refused_calls_audit(*, request, method: str, path_name: str, status_code: int) -> bool:
     """Calls without a valid key: one audit entry per client address per minute,
     written by the minute's first call and carrying the final count of the
     address's previous minute with such calls (counted in the shared cache,
-    partners.throttling). Anyone can send these calls, and every audit append
+    as partners.throttling's limits are). Anyone can send these calls, and every audit append
     takes the chain's lock: one entry per call would let anyone flood the
     chain and slow every staff action down. False when the cache cannot count
     (the caller then audits this call on its own)."""
     minute = timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
-    counted = refused_calls_count(client_address(request), minute)
+    counted = _refused_calls_count(client_address(request), minute)
     if counted is None:
         return False
     n, previous = counted
