@@ -16,7 +16,7 @@ The one writer of ``FhirLetter`` rows and their files.
 import io
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from intake import storage
 from intake.models import ReviewRequest
@@ -47,18 +47,21 @@ def fhir_letter_pdf(*, case: ReviewRequest, version, render) -> bytes:
 
 def _keep(case: ReviewRequest, version_pk: int, pdf: bytes) -> None:
     name, _size, sha256 = storage.store_encrypted(io.BytesIO(pdf))
-    with transaction.atomic():
-        # The case's row locked: two exports at once keep one file, and delete the other.
-        current = FhirLetter.objects.select_for_update().filter(case=case).first()
-        if current is not None and current.review_version == version_pk:
-            unused = name  # another export kept this version first
-        else:
-            unused = current.stored_name if current is not None else None
-            FhirLetter.objects.update_or_create(
-                case=case, defaults={"review_version": version_pk, "stored_name": name, "sha256": sha256}
-            )
-        if unused:
-            transaction.on_commit(lambda: _delete_quietly(unused))
+    try:
+        with transaction.atomic():
+            # The row locked: two exports at once keep one file and delete the other.
+            current = FhirLetter.objects.select_for_update().filter(case=case).first()
+            if current is not None and current.review_version == version_pk:
+                unused = name  # another export kept this version first
+            else:
+                unused = current.stored_name if current is not None else None
+                FhirLetter.objects.update_or_create(
+                    case=case, defaults={"review_version": version_pk, "stored_name": name, "sha256": sha256}
+                )
+            if unused:
+                transaction.on_commit(lambda: _delete_quietly(unused))
+    except IntegrityError:  # the first copy of this case, made by two exports at once: the other one won
+        _delete_quietly(name)
 
 
 def _delete_quietly(stored_name: str) -> None:
