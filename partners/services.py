@@ -24,6 +24,7 @@ from intake.services.dispatch import enqueue_now
 from intake.services.submission import review_request_submit
 
 from . import keys
+from .addresses import address_bucket
 from .models import ApiKey, Partner, Referral, WebhookDelivery, WebhookEndpoint
 from .problems import IdempotencyConflict, UrgentReferralLimit
 from .selectors import stage_of
@@ -147,7 +148,8 @@ def _refused_calls_count(address: str, minute: str) -> tuple[int, tuple[str, int
 
 
 def _refused_calls_audit(*, request, method: str, path_name: str, status_code: int) -> bool:
-    """Calls without a valid key: one audit entry per client address per minute,
+    """Calls without a valid key: one audit entry per client address (per /64
+    for IPv6, partners.addresses) per minute,
     written by the minute's first call and carrying the final count of the
     address's previous minute with such calls (counted in the shared cache,
     as partners.throttling's limits are). Anyone can send these calls, and every audit append
@@ -155,7 +157,7 @@ def _refused_calls_audit(*, request, method: str, path_name: str, status_code: i
     chain and slow every staff action down. False when the cache cannot count
     (the caller then audits this call on its own)."""
     minute = timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
-    counted = _refused_calls_count(client_address(request), minute)
+    counted = _refused_calls_count(address_bucket(client_address(request)), minute)
     if counted is None:
         return False
     n, previous = counted

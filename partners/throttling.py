@@ -22,6 +22,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from intake.ratelimit import client_address, limit_exceeded
 
+from .addresses import address_bucket
 from .models import ApiKey
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
 
 def refused_call_limited(request) -> bool:
     """Count one call without a valid key from this request's address; True once
-    the address made more than INTAKE_API_REFUSED_PER_MINUTE of them in a minute
+    the address (its /64 for IPv6: partners.addresses) made more than INTAKE_API_REFUSED_PER_MINUTE of them in a minute
     (the caller answers 429). Fails open with the cache, as intake.ratelimit does."""
-    return limit_exceeded("api-refused", client_address(request), settings.INTAKE_API_REFUSED_PER_MINUTE, period=60)
+    bucket = address_bucket(client_address(request))
+    return limit_exceeded("api-refused", bucket, settings.INTAKE_API_REFUSED_PER_MINUTE, period=60)

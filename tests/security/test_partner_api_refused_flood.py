@@ -79,3 +79,13 @@ def test_addresses_are_counted_apart(client, settings):
     assert client.get("/api/v1/referrals/", REMOTE_ADDR="203.0.113.5", **BAD).status_code == 429
     assert client.get("/api/v1/referrals/", REMOTE_ADDR="203.0.113.6", **BAD).status_code == 401
     assert _refused_entries().count() == 2
+
+
+def test_an_ipv6_client_counts_per_64_not_per_address(client, settings):
+    settings.INTAKE_API_REFUSED_PER_MINUTE = 2
+    codes = [
+        client.get("/api/v1/referrals/", REMOTE_ADDR=f"2001:db8:1:2::{i:x}", **BAD).status_code for i in range(1, 6)
+    ]
+    assert codes == [401, 401, 429, 429, 429]
+    assert client.get("/api/v1/referrals/", REMOTE_ADDR="2001:db8:1:3::1", **BAD).status_code == 401
+    assert _refused_entries().count() == 2  # one per /64
