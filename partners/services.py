@@ -82,10 +82,12 @@ class _NoUser:
 def api_call_audit(*, request, method: str, path_name: str, status_code: int, client=None, reference: str = ""):
     """One audit entry per API call with a valid key. PHI-free: partner id, key
     prefix, the route's name (never the URL with its query), status and case
-    reference. Calls without a valid key are audited in aggregate
-    (``_refused_calls_audit``)."""
-    if client is None and request is not None:
-        if _refused_calls_audit(request=request, method=method, path_name=path_name, status_code=status_code):
+    reference. Calls without a valid key, and calls refused with 429, are
+    audited in aggregate (``_refused_calls_audit``)."""
+    if request is not None and (client is None or status_code == 429):
+        if _refused_calls_audit(
+            request=request, method=method, path_name=path_name, status_code=status_code, client=client
+        ):
             return
     who = f"partner #{client.partner.pk} key {client.key.prefix}" if client is not None else "no valid key"
     if status_code in (401, 403):
@@ -115,7 +117,8 @@ def _count_key(address: str, minute: str) -> str:
 
 
 def _refused_calls_count(address: str, minute: str) -> tuple[int, tuple[str, int] | None] | None:
-    """Count one refused call of ``address`` in ``minute`` (e.g. ``2026-12-07T23:01Z``).
+    """Count one refused call of ``address`` (a client address's bucket, or
+    ``key:<id>``) in ``minute`` (e.g. ``2026-12-07T23:01Z``).
 
     Returns (calls so far in this minute, (the address's previous minute with
     refused calls, its final count) or None). The second part is only given
@@ -147,23 +150,29 @@ def _refused_calls_count(address: str, minute: str) -> tuple[int, tuple[str, int
         return None
 
 
-def _refused_calls_audit(*, request, method: str, path_name: str, status_code: int) -> bool:
+def _refused_calls_audit(*, request, method: str, path_name: str, status_code: int, client=None) -> bool:
     """Calls without a valid key: one audit entry per client address (per /64
-    for IPv6, partners.addresses) per minute,
-    written by the minute's first call and carrying the final count of the
-    address's previous minute with such calls (counted in the shared cache,
-    as partners.throttling's limits are). Anyone can send these calls, and every audit append
-    takes the chain's lock: one entry per call would let anyone flood the
-    chain and slow every staff action down. False when the cache cannot count
-    (the caller then audits this call on its own)."""
+    for IPv6, partners.addresses) per minute, written by the minute's first
+    call and carrying the final count of the address's previous minute with
+    such calls (counted in the shared cache, as partners.throttling's limits
+    are). Anyone can send these calls, and every audit append takes the
+    chain's lock: one entry per call would let anyone flood the chain and slow
+    every staff action down. Calls with a key refused with 429 (its rate, its
+    urgent referrals) are counted the same way per key, so a key holder cannot
+    flood it either. False when the cache cannot count (the caller then audits
+    this call on its own)."""
     minute = timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
-    counted = _refused_calls_count(address_bucket(client_address(request)), minute)
+    if client is not None:
+        bucket, what = f"key:{client.key.pk}", f"API calls refused with 429 for partner #{client.partner.pk} key "
+        what += client.key.prefix
+    else:
+        bucket, what = address_bucket(client_address(request)), "API calls without a valid key from this address"
+    counted = _refused_calls_count(bucket, minute)
     if counted is None:
         return False
     n, previous = counted
     if n == 1:
-        summary = f"API calls without a valid key from this address in minute {minute}: first {method} {path_name}"
-        summary += f" {status_code}"
+        summary = f"{what} in minute {minute}: first {method} {path_name} {status_code}"
         if previous is not None:
             summary += f"; its previous minute with such calls, {previous[0]}, had {previous[1]}"
         audit_record(

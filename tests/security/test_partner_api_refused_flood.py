@@ -89,3 +89,15 @@ def test_an_ipv6_client_counts_per_64_not_per_address(client, settings):
     assert codes == [401, 401, 429, 429, 429]
     assert client.get("/api/v1/referrals/", REMOTE_ADDR="2001:db8:1:3::1", **BAD).status_code == 401
     assert _refused_entries().count() == 2  # one per /64
+
+
+def test_a_key_past_its_rate_cannot_flood_the_chain_either(client, settings):
+    settings.INTAKE_API_RATE_LIMIT = "5/min"
+    full = make_key(make_partner("Northside Family Practice"))[1]
+    before = AuditEntry.objects.count()
+    codes = [client.get("/api/v1/referrals/", **auth(full)).status_code for _ in range(100)]
+    assert codes.count(200) == 5 and codes.count(429) == 95
+    # One entry per call that was served, one for the minute's 429s (two if it crossed a minute).
+    assert AuditEntry.objects.count() - before <= 7
+    refused = list(_refused_entries())
+    assert 1 <= len(refused) <= 2 and all("refused with 429 for partner" in e.summary for e in refused)
