@@ -1,14 +1,54 @@
 """Supervisors manage partners, keys and webhook endpoints here.
 
-A key or a signing secret is shown once, in a message when it is made, and
-never again: keys are stored hashed. The admin calls the services."""
+A key or a signing secret is shown once, on the page the supervisor lands on
+after making it, and never again: keys are stored hashed. It is kept for that
+one page in the server-side session (``_shown_once_*``, read and deleted),
+never in a message: messages travel in a signed but readable cookie. The admin
+calls the services."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 
 from . import services
 from .models import ApiKey, Partner, Referral, Scope, WebhookDelivery, WebhookEndpoint
+
+SHOWN_ONCE = "partners_shown_once"
+
+
+def _shown_once_put(request, obj, *, label: str, value: str) -> None:
+    """Keep ``value`` for the next view of ``obj``'s page, in the session (server side)."""
+    once = dict(request.session.get(SHOWN_ONCE) or {})
+    once[f"{obj._meta.model_name}:{obj.pk}"] = {"label": label, "value": value}
+    request.session[SHOWN_ONCE] = once
+
+
+def _shown_once_take(request, model_name: str, object_id) -> dict | None:
+    """The value kept for this object's page, deleted as it is read."""
+    once = dict(request.session.get(SHOWN_ONCE) or {})
+    item = once.pop(f"{model_name}:{object_id}", None)
+    if item is not None:
+        request.session[SHOWN_ONCE] = once
+    return item
+
+
+class ShownOnceAdmin(admin.ModelAdmin):
+    """After "add", the new object's page shows its secret once (see the module's docstring)."""
+
+    change_form_template = "admin/partners/change_form_shown_once.html"
+
+    def response_add(self, request, obj, post_url_continue=None):
+        super().response_add(request, obj, post_url_continue)  # its "was added" message
+        opts = obj._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if request.method == "GET":
+            extra_context["shown_once"] = _shown_once_take(request, self.model._meta.model_name, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Partner)
@@ -28,7 +68,7 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ShownOnceAdmin):
     list_display = ["partner", "name", "prefix", "scopes", "expires_at", "revoked_at", "last_used_at"]
     list_filter = ["partner"]
     list_select_related = ["partner"]
@@ -59,10 +99,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             days=form.cleaned_data["days"],
         )
         obj.pk = key.pk
-        messages.warning(
-            request,
-            f"The new key is {full} — copy it now and give it to the partner securely. It is shown only this once.",
-        )
+        _shown_once_put(request, obj, label="The new API key", value=full)
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the referrals keep the key they came with
@@ -90,7 +127,7 @@ class ReferralAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(ShownOnceAdmin):
     list_display = ["partner", "url", "is_active", "created_at"]
     list_select_related = ["partner"]
     fields = ["partner", "url", "is_active"]
@@ -100,9 +137,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             return super().save_model(request, obj, form, change)
         endpoint, secret = services.webhook_endpoint_create(partner=obj.partner, url=obj.url)
         obj.pk = endpoint.pk
-        messages.warning(
-            request, f"The signing secret is {secret} — give it to the partner now. It is shown only this once."
-        )
+        _shown_once_put(request, obj, label="The endpoint's signing secret", value=secret)
 
 
 @admin.register(WebhookDelivery)

@@ -19,12 +19,20 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
 
 from intake import choices
-from intake.models import ReviewRequest
+from intake.models import CaseEvent, ReviewRequest
 from intake.transitions import SETTLED, Status
 
 QUESTIONNAIRE_VERSION = "2026-11"
 DCM = "http://dicom.nema.org/resources/ontology/DCM"
 HL7 = "http://terminology.hl7.org/CodeSystem"
+
+
+def case_withdrawn(case: ReviewRequest) -> bool:
+    """The patient withdrew the request (now or before it was closed): such a
+    case is never exported again, to a partner or to the EHR."""
+    if case.status == Status.WITHDRAWN:
+        return True
+    return CaseEvent.objects.filter(case=case, to_status=Status.WITHDRAWN).exists()
 
 
 def questionnaire_url() -> str:

@@ -158,3 +158,20 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.reference} {self.stage} → {self.endpoint.url}"
+
+
+class FhirLetter(models.Model):
+    """The result letter's PDF as the FHIR export last rendered it, encrypted in
+    the private file storage (intake.storage), kept until the review changes:
+    rendering takes WeasyPrint a fifth of a second, and the EHR polls. Written
+    and purged by partners.letters only."""
+
+    case = models.OneToOneField(ReviewRequest, on_delete=models.CASCADE, related_name="+")
+    # The review version (its pk) the PDF was made from: another version renders again.
+    review_version = models.PositiveBigIntegerField()
+    stored_name = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"FHIR letter of case {self.case_id} (review version {self.review_version})"

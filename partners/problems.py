@@ -21,6 +21,7 @@ TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     409: "Conflict",
+    410: "Gone",
     415: "Unsupported media type",
     422: "The request could not be processed",
     429: "Too many requests",
@@ -33,10 +34,40 @@ SLUGS = {
     405: "method-not-allowed",
     406: "not-acceptable",
     409: "conflict",
+    410: "gone",
     415: "unsupported-media-type",
     422: "unprocessable",
     429: "rate-limited",
 }
+
+
+class RefusedCallsThrottled(exceptions.Throttled):
+    """Too many calls without a valid key from one address (partners.throttling)."""
+
+    default_detail = "Too many requests without a valid API key from your address. Wait and try again."
+
+    def __init__(self, wait=60):
+        super().__init__(wait=wait, detail=self.default_detail)
+
+
+class UrgentReferralLimit(exceptions.Throttled):
+    """More urgent referrals from one key in an hour than INTAKE_API_URGENT_PER_HOUR."""
+
+    def __init__(self, *, limit: int, wait: int):
+        super().__init__(
+            wait=wait,
+            detail=f"This API key sent {limit} urgent referrals in the last hour, the most it may send. "
+            "The clinic's staff have been told. For an emergency, send the patient to urgent care or call "
+            "the clinic; otherwise send the referral again after Retry-After.",
+        )
+
+
+class CaseWithdrawn(exceptions.APIException):
+    """The patient withdrew the request: nothing about it is exported any more."""
+
+    status_code = status.HTTP_410_GONE
+    default_detail = "The patient withdrew this request; the clinic no longer shares its record."
+    default_code = "withdrawn"
 
 
 class IdempotencyConflict(exceptions.APIException):
@@ -90,6 +121,6 @@ def problem_exception_handler(exc, context):
         return problem(
             response.status_code, "The request is not valid.", errors=list(_flatten(detail)), headers=headers
         )
-    if isinstance(exc, exceptions.Throttled):
+    if type(exc) is exceptions.Throttled:  # DRF's per-key throttle; subclasses carry their own words
         detail = "Too many requests for this API key. Wait and try again."
     return problem(response.status_code, str(detail), headers=headers)

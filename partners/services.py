@@ -6,9 +6,10 @@ import json
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -16,12 +17,15 @@ from django.utils import timezone
 from clinic.models import AuditEntry, audit_record
 from intake import choices
 from intake.models import CaseEvent
+from intake.ratelimit import client_address
+from intake.services.alerts import system_alert_raise
 from intake.services.dispatch import enqueue_now
 from intake.services.submission import review_request_submit
 
 from . import keys, safehttp
+from .addresses import address_bucket
 from .models import ApiKey, Partner, Referral, WebhookDelivery, WebhookEndpoint
-from .problems import IdempotencyConflict
+from .problems import IdempotencyConflict, UrgentReferralLimit
 from .selectors import stage_of
 
 log = logging.getLogger(__name__)
@@ -75,8 +79,15 @@ class _NoUser:
 
 
 def api_call_audit(*, request, method: str, path_name: str, status_code: int, client=None, reference: str = ""):
-    """One audit entry per API call. PHI-free: partner id, key prefix, the
-    route's name (never the URL with its query), status and case reference."""
+    """One audit entry per API call with a valid key. PHI-free: partner id, key
+    prefix, the route's name (never the URL with its query), status and case
+    reference. Calls without a valid key, and calls refused with 429, are
+    audited in aggregate (``_refused_calls_audit``)."""
+    if request is not None and (client is None or status_code == 429):
+        if _refused_calls_audit(
+            request=request, method=method, path_name=path_name, status_code=status_code, client=client
+        ):
+            return
     who = f"partner #{client.partner.pk} key {client.key.prefix}" if client is not None else "no valid key"
     if status_code in (401, 403):
         action = AuditEntry.Action.REFUSED
@@ -93,6 +104,84 @@ def api_call_audit(*, request, method: str, path_name: str, status_code: int, cl
         object_type="partner_api",
         object_ref=reference,
     )
+
+
+# Per-minute counters of refused calls are kept this long, so an address's next
+# audit entry can still carry the count of its previous minute.
+REFUSED_COUNT_TTL = 2 * 3600
+
+
+def _count_key(address: str, minute: str) -> str:
+    return f"api-refused-n:{address}:{minute}"
+
+
+def _refused_calls_count(address: str, minute: str) -> tuple[int, tuple[str, int] | None] | None:
+    """Count one refused call of ``address`` (a client address's bucket, or
+    ``key:<id>``) in ``minute`` (e.g. ``2026-12-07T23:01Z``).
+
+    Returns (calls so far in this minute, (the address's previous minute with
+    refused calls, its final count) or None). The second part is only given
+    with the first call of a minute: it is what that minute's audit entry
+    carries. None if the cache is unavailable (the caller audits the call on
+    its own then: a missing entry would be worse than one per call).
+    """
+    try:
+        key = _count_key(address, minute)
+        if cache.add(key, 1, REFUSED_COUNT_TTL):
+            n = 1
+        else:
+            try:
+                n = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, REFUSED_COUNT_TTL)
+                n = 1
+        if n != 1:
+            return n, None
+        last_key = f"api-refused-last:{address}"
+        previous_minute = cache.get(last_key)
+        cache.set(last_key, minute, REFUSED_COUNT_TTL)
+        if not previous_minute or previous_minute == minute:
+            return 1, None
+        previous_count = cache.get(_count_key(address, previous_minute))
+        return 1, ((previous_minute, int(previous_count)) if previous_count else None)
+    except Exception as exc:  # noqa: BLE001  (whatever the cache raises)
+        log.warning("refused-call count unavailable, auditing the call on its own: %s", type(exc).__name__)
+        return None
+
+
+def _refused_calls_audit(*, request, method: str, path_name: str, status_code: int, client=None) -> bool:
+    """Calls without a valid key: one audit entry per client address (per /64
+    for IPv6, partners.addresses) per minute, written by the minute's first
+    call and carrying the final count of the address's previous minute with
+    such calls (counted in the shared cache, as partners.throttling's limits
+    are). Anyone can send these calls, and every audit append takes the
+    chain's lock: one entry per call would let anyone flood the chain and slow
+    every staff action down. Calls with a key refused with 429 (its rate, its
+    urgent referrals) are counted the same way per key, so a key holder cannot
+    flood it either. False when the cache cannot count (the caller then audits
+    this call on its own)."""
+    minute = timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+    if client is not None:
+        bucket, what = f"key:{client.key.pk}", f"API calls refused with 429 for partner #{client.partner.pk} key "
+        what += client.key.prefix
+    else:
+        bucket, what = address_bucket(client_address(request)), "API calls without a valid key from this address"
+    counted = _refused_calls_count(bucket, minute)
+    if counted is None:
+        return False
+    n, previous = counted
+    if n == 1:
+        summary = f"{what} in minute {minute}: first {method} {path_name} {status_code}"
+        if previous is not None:
+            summary += f"; its previous minute with such calls, {previous[0]}, had {previous[1]}"
+        audit_record(
+            action=AuditEntry.Action.REFUSED,
+            summary=summary,
+            request=_NoUser(request),
+            object_type="partner_api",
+            object_ref="",
+        )
+    return True
 
 
 # --- referrals ----------------------------------------------------------------
@@ -132,6 +221,8 @@ def referral_create(
     kind_source = choices.Source.DOCTOR if partner.kind == Partner.Kind.PRACTICE else choices.Source.OTHER
     try:
         with transaction.atomic():
+            if answers.get("red_flags"):  # urgent, as the submission service decides
+                _urgent_referral_slot(key)
             case = review_request_submit(
                 answers={**answers, "source": kind_source},
                 kind=choices.Kind.REVIEW,
@@ -153,11 +244,51 @@ def referral_create(
             CaseEvent.objects.create(
                 case=case, kind=CaseEvent.Kind.NOTE, summary=f"Referred by partner #{partner.pk}; consent attested"
             )
+    except UrgentReferralLimit:
+        _urgent_referral_limit_alert(key)
+        raise
     except IntegrityError:
         if idempotency_key and (first := _replay(partner, idempotency_key, body_hash)) is not None:
             return first  # the same request twice at once: the other one won
         raise
     return ReferralResult(referral, replayed=False)
+
+
+URGENT_WINDOW = timedelta(hours=1)
+
+
+def _urgent_referral_slot(key: ApiKey) -> None:
+    """Raise ``UrgentReferralLimit`` if ``key`` already sent
+    INTAKE_API_URGENT_PER_HOUR urgent referrals in the last hour. Each urgent
+    referral pages the on-call clinician; the web form allows a patient 10
+    requests an hour, and a leaked or buggy key must not page them at the
+    API's full rate. The key's row is locked (in the caller's transaction), so
+    urgent referrals of one key are counted one at a time and parallel
+    requests cannot all slip under the limit."""
+    ApiKey.objects.select_for_update().filter(pk=key.pk).values_list("pk", flat=True).first()
+    now = timezone.now()
+    recent = Referral.objects.filter(api_key=key, case__is_urgent=True, created_at__gt=now - URGENT_WINDOW)
+    limit = settings.INTAKE_API_URGENT_PER_HOUR
+    if recent.count() >= limit:
+        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+        wait = max(1, int((oldest + URGENT_WINDOW - now).total_seconds()) + 1)
+        raise UrgentReferralLimit(limit=limit, wait=wait)
+
+
+def _urgent_referral_limit_alert(key: ApiKey) -> None:
+    """Supervisors hear once an hour per key (a system alert, intake.services.alerts)."""
+    hour = timezone.now().astimezone(UTC).strftime("%Y%m%d%H")
+    system_alert_raise(
+        key=f"partner-urgent-limit:{key.pk}:{hour}",
+        subject=f"Partner #{key.partner_id} passed its limit of urgent referrals",
+        body=(
+            f"API key {key.prefix} of partner #{key.partner_id} ({key.partner.name}) sent more than "
+            f"{settings.INTAKE_API_URGENT_PER_HOUR} urgent referrals within an hour. The referrals past the "
+            "limit were refused (HTTP 429) and the partner was told to send the patient to urgent care or call "
+            "for an emergency. Call the partner: a leaked key should be revoked in the admin (API keys). "
+            "Further refusals this hour are counted on this alert in the admin, not emailed again."
+        ),
+    )
 
 
 def _replay(partner, idempotency_key, body_hash) -> ReferralResult | None:

@@ -2,13 +2,13 @@
 
 import re
 
-from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -17,12 +17,13 @@ from rest_framework.views import APIView
 from clinic.models import AuditEntry, audit_record
 from intake.models import ReviewRequest
 
-from . import fhir, selectors, services
+from . import fhir, letters, selectors, services
 from .authentication import ApiKeyAuthentication, HasScope, PartnerClient
 from .models import Scope
-from .problems import CONTENT_TYPE, PROBLEM_TYPE, problem
+from .parsers import DepthLimitedJSONParser
+from .problems import CONTENT_TYPE, PROBLEM_TYPE, CaseWithdrawn, RefusedCallsThrottled, problem
 from .serializers import ReferralSerializer, ReferralStatusSerializer
-from .throttling import ApiKeyRateThrottle
+from .throttling import ApiKeyRateThrottle, refused_call_limited
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,40}$")
 REFERENCE = r"[A-Za-z0-9-]{1,12}"
@@ -46,12 +47,13 @@ ProblemSerializer = inline_serializer(
 
 def _problems(*codes):
     texts = {
-        400: "The request is not valid (problem details, with field errors).",
+        400: "The request is not valid (problem details, with field errors), or its JSON nests too deeply.",
         401: "No valid API key (missing, unknown, expired or revoked).",
         403: "The key lacks the scope this request needs.",
         404: "No such referral or case for this key.",
+        410: "The patient withdrew this request: nothing about it is exported.",
         422: "The Idempotency-Key was used before with another body.",
-        429: "Too many requests for this key; see Retry-After.",
+        429: "Too many requests for this key (or without a valid key from your address); see Retry-After.",
     }
     return {(c, CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=texts[c]) for c in codes}
 
@@ -60,10 +62,20 @@ class PartnerAPIView(APIView):
     """Key authentication, a scope, per-key throttling and an audit entry per call."""
 
     authentication_classes = [ApiKeyAuthentication]
+    parser_classes = [DepthLimitedJSONParser]
     permission_classes = [HasScope]
     throttle_classes = [ApiKeyRateThrottle]
     required_scope: str | None = None
     audit_name = ""
+
+    def handle_exception(self, exc):
+        # A call without a valid key counts against its address; past the limit
+        # it is a 429 (audited in aggregate only, services.api_call_audit).
+        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)) and refused_call_limited(
+            self.request
+        ):
+            exc = RefusedCallsThrottled(wait=60)
+        return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -196,7 +208,7 @@ class CaseFhirView(PartnerAPIView):
         summary="A case as a FHIR R4 Bundle",
         responses={
             (200, "application/fhir+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="A Bundle (collection)."),
-            **_problems(401, 403, 404, 429),
+            **_problems(401, 403, 404, 410, 429),
         },
     )
     def get(self, request, reference):
@@ -204,6 +216,8 @@ class CaseFhirView(PartnerAPIView):
         if case is None:
             raise Http404
         self.audit_reference = case.reference
+        if fhir.case_withdrawn(case):
+            raise CaseWithdrawn()
         return Response(_bundle(case), content_type="application/fhir+json")
 
 
@@ -238,7 +252,10 @@ def _letter(case: ReviewRequest):
     except ImportError:  # a checkout without the reviews app's letter: the Bundle goes without it
         return None
     version = letter_for_patient(case)
-    return None if version is None else (version.created_at, letter_pdf(case, version))
+    if version is None:
+        return None
+    # Rendered once per review version and kept encrypted (partners.letters).
+    return version.created_at, letters.fhir_letter_pdf(case=case, version=version, render=letter_pdf)
 
 
 def api_not_found(request, *args, **kwargs):
@@ -255,10 +272,17 @@ def api_not_found(request, *args, **kwargs):
     return JsonResponse(body, status=404, content_type=CONTENT_TYPE)
 
 
-@staff_member_required
 def staff_case_fhir(request, case_id: int):
     """The case page's "FHIR export" button: staff who may export cases, for a
-    case they may see. Audited like the API's export."""
+    case they may see. Audited like the API's export.
+
+    Behind the admin site's own gate (``admin_view``: signed in, staff, and the
+    second factor when INTAKE_REQUIRE_OTP, clinic.admin_site), as every other
+    staff page is: a whole case leaves the clinic here."""
+    return admin.site.admin_view(_staff_case_fhir)(request, case_id=case_id)
+
+
+def _staff_case_fhir(request, case_id: int):
     if not request.user.has_perm("intake.export_cases"):
         raise PermissionDenied
     case = get_object_or_404(ReviewRequest.objects.visible_to(request.user), pk=case_id, purged_at__isnull=True)

@@ -413,7 +413,11 @@ INTAKE_STATUS_TOKEN_MAX_AGE_DAYS = env.int("INTAKE_STATUS_TOKEN_MAX_AGE_DAYS", d
 INTAKE_DUPLICATE_WINDOW_DAYS = 90
 INTAKE_RETENTION_DAYS = env.int("INTAKE_RETENTION_DAYS", default=365)
 # Called by the retention purge with ``case=``, in its transaction: other apps' data about a case.
-INTAKE_PURGE_HOOKS = ["reviews.services.case_reviews_purge", "patientloop.services.retention.case_patientloop_purge"]
+INTAKE_PURGE_HOOKS = [
+    "reviews.services.case_reviews_purge",
+    "patientloop.services.retention.case_patientloop_purge",
+    "partners.letters.case_fhir_letter_purge",  # the FHIR export's kept letter
+]
 INTAKE_OUTBOX_SWEEP_AFTER_SECONDS = 30
 INTAKE_MAX_ROUTE_DELIVERIES = 5
 # Staff must pass a second factor for the admin (production turns it on).
@@ -601,7 +605,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["partners.authentication.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["partners.throttling.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["partners.parsers.DepthLimitedJSONParser"],  # size and nesting checked first
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "partners.problems.problem_exception_handler",
 }
@@ -617,6 +621,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 INTAKE_API_RATE_LIMIT = env("INTAKE_API_RATE_LIMIT", default="120/min")  # per API key
+# Calls without a valid key, per client address per minute; past it a 429 (partners.throttling).
+INTAKE_API_REFUSED_PER_MINUTE = env.int("INTAKE_API_REFUSED_PER_MINUTE", default=20)
+# Urgent referrals (each pages the on-call clinician) per API key per hour; past it a 429 and one alert.
+INTAKE_API_URGENT_PER_HOUR = env.int("INTAKE_API_URGENT_PER_HOUR", default=20)
 INTAKE_API_KEY_DAYS = env.int("INTAKE_API_KEY_DAYS", default=365)  # a new key's lifetime
 # Seconds for one webhook attempt: connect, send and the answer together.
 INTAKE_WEBHOOK_TIMEOUT = env.float("INTAKE_WEBHOOK_TIMEOUT", default=5.0)
