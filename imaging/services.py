@@ -19,7 +19,7 @@ from intake.models import CaseEvent, MriFile, ReviewRequest
 from intake.services.errors import ServiceError
 from intake.services.files import mri_file_add, mri_file_integrity_alert
 
-from . import checks, dicom
+from . import cage, checks, dicom
 from .cache import pixels
 from .models import ImagingInstance, ImagingSeries, ImagingStudy, IndexedFile
 
@@ -89,11 +89,32 @@ def member_bytes(mri_file: MriFile, member: str, *, instance: ImagingInstance | 
     return dicom.read_member(whole, mri_file.file_type, member)
 
 
+def declared_size_problem(raw: bytes) -> str | None:
+    """Why an object's header asks for more than ``intake.dicomlimits`` allows,
+    or None. Reads the header only (pydicom, pure Python, stops before the pixel
+    data): a stored file that breaks the limits never reaches a decoder."""
+    import pydicom
+
+    from intake import dicomlimits
+
+    try:
+        ds = pydicom.dcmread(io.BytesIO(raw), stop_before_pixels=True)
+    except Exception:
+        return None  # not readable as DICOM: the decoder's own check says so, in the cage
+    size = dicomlimits.declared(ds)
+    return dicomlimits.size_problem(size) if size is not None else None
+
+
 def object_pixels(mri_file: MriFile, member: str, *, instance: ImagingInstance | None = None, actor=None):
-    """All frames of one DICOM object, decoded (cached). Raises ``dicom.DecodeError``."""
+    """All frames of one DICOM object, decoded in the cage (``imaging.cage``) and
+    cached. Raises ``dicom.DecodeError`` (the cage's ``DecoderFailed`` is one)."""
 
     def load():
-        return dicom.decode(member_bytes(mri_file, member, instance=instance, actor=actor))
+        raw = member_bytes(mri_file, member, instance=instance, actor=actor)
+        problem = declared_size_problem(raw)
+        if problem is not None:
+            raise cage.DecoderFailed(f"{cage.TOO_LARGE}: {problem}", "too_large")
+        return cage.decode(raw)
 
     return pixels.get_or_load(("pixels", mri_file.pk, mri_file.sha256, member), load)
 
@@ -265,8 +286,6 @@ def _decode_problem(mri_file: MriFile, info: dicom.SeriesInfo) -> str:
         object_pixels(mri_file, info.sample_member)
     except dicom.DecodeError as exc:
         return f"Cannot be shown: {exc}."[:200]
-    except MemoryError:
-        return "Cannot be shown: too large to decode."
     return ""
 
 
