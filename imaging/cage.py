@@ -408,6 +408,16 @@ def _no_core_dumps() -> None:
         pass
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, MemoryError) or "MemoryError" in str(exc) or "Unable to allocate" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def _child_main() -> None:  # pragma: no cover - runs in the decoder process (its tests drive it)
     import resource
 
@@ -473,7 +483,9 @@ def _child_main() -> None:  # pragma: no cover - runs in the decoder process (it
         except MemoryError:
             _child_send(out, {"ok": False, "kind": "too_large"})
         except dicom.DecodeError as exc:
-            _child_send(out, {"ok": False, "kind": "refused", "error": str(exc)})
+            # pydicom wraps a decoder's MemoryError (the cap reached) in its own error.
+            kind = "too_large" if _out_of_memory(exc) else "refused"
+            _child_send(out, {"ok": False, "kind": kind, "error": str(exc)})
         except render.RenderRefused as exc:
             _child_send(out, {"ok": False, "kind": "refused", "error": str(exc)})
         except IndexError:
