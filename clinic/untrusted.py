@@ -24,6 +24,21 @@ from celery import shared_task
 DEATHS_ALLOWED = 2
 
 
+def run_untrusted(*, begin, end, give_up, work):
+    """The rule around one piece of work: ``begin()`` counts the attempt and
+    returns how many earlier attempts never ended; at DEATHS_ALLOWED,
+    ``give_up(deaths=n)`` instead of ``work()``; ``end()`` however ``work()`` ends.
+    For work that is not a task of its own (one study of a poll, say)."""
+    deaths = begin()
+    if deaths >= DEATHS_ALLOWED:
+        give_up(deaths=deaths)
+        return None
+    try:
+        return work()
+    finally:
+        end()
+
+
 def untrusted_bytes_task(*, begin, end, give_up, **options):
     """A bound Celery task (``acks_late``, ``reject_on_worker_lost``) under the rule.
 
@@ -33,19 +48,17 @@ def untrusted_bytes_task(*, begin, end, give_up, **options):
     """
 
     def wrap(fn):
-        @shared_task(
-            bind=True, acks_late=True, reject_on_worker_lost=True, name=f"{fn.__module__}.{fn.__name__}", **options
-        )
+        name = f"{fn.__module__}.{fn.__name__}"
+
+        @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, name=name, **options)
         @functools.wraps(fn)
         def task(self, *args, **kwargs):
-            deaths = begin(*args, **kwargs)
-            if deaths >= DEATHS_ALLOWED:
-                give_up(*args, deaths=deaths, **kwargs)
-                return None
-            try:
-                return fn(self, *args, **kwargs)
-            finally:
-                end(*args, **kwargs)
+            return run_untrusted(
+                begin=lambda: begin(*args, **kwargs),
+                end=lambda: end(*args, **kwargs),
+                give_up=lambda deaths: give_up(*args, deaths=deaths, **kwargs),
+                work=lambda: fn(self, *args, **kwargs),
+            )
 
         return task
 
