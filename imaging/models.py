@@ -34,6 +34,26 @@ class IndexedFile(models.Model):
         return f"File #{self.mri_file_id}: {self.state}"
 
 
+class IndexAttempts(models.Model):
+    """Indexing attempts of one file that started and never finished: a worker
+    process died on it (killed by the kernel, a hard time limit, a native
+    abort). Counted in its own committed transaction before the work, reset
+    when an attempt ends either way; the poison-message rule
+    (``clinic.untrusted``, through ``imaging.tasks``) gives up on the file
+    when it reaches two, so one file can never take down pool process after
+    pool process."""
+
+    mri_file = models.OneToOneField(MriFile, on_delete=models.CASCADE, related_name="imaging_attempts")
+    unfinished = models.PositiveSmallIntegerField(default=0)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "index attempts"
+
+    def __str__(self):
+        return f"File #{self.mri_file_id}: {self.unfinished} unfinished"
+
+
 class ImagingStudy(models.Model):
     case = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="imaging_studies")
     study_uid = models.CharField(max_length=64)

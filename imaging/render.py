@@ -1,6 +1,10 @@
 """Pixels to PNG for the browser: a DICOM slice through a window, a JPEG or
 PNG re-encoded, a PDF page drawn by PDFium (without the PDF's scripts).
 
+The functions that parse untrusted bytes (``image_png``, ``pdf_page_count``,
+``pdf_page_png``) are called inside the decoder cage (``imaging.cage``), never
+in a web process; ``png`` and ``slice_png`` work on pixels already decoded.
+
 Server-side windowing, on purpose: the browser gets 8-bit PNGs only, so the
 viewer is a few hundred lines of plain JS, any browser shows exactly what the
 server drew, and raw 16-bit pixel data never leaves the server. The cost is a
@@ -18,6 +22,19 @@ from PIL import Image
 from . import dicom
 
 MAX_SIDE = 2048
+# A PDF page is drawn at most this many pixels on its longest side, whatever
+# size the page declares (a 10000 x 10000 pt page at the default scale would be
+# a 15000 x 15000 bitmap, 900 MB); 2000 px is more than a report needs on screen.
+PDF_MAX_PIXELS = 2000
+# Reports are a few pages; a document of thousands of pages is not a report.
+PDF_MAX_PAGES = 500
+# PDF's own limit for a page side is 14400 pt (200 inches, ISO 32000-1 annex C);
+# a page outside 1-14400 pt on either side is refused before drawing.
+PDF_MAX_POINTS = 14400
+
+
+class RenderRefused(ValueError):
+    """A document refused before drawing, with a plain reason for staff."""
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -68,24 +85,41 @@ def pdf_page_count(data: bytes) -> int:
 
     doc = pdfium.PdfDocument(data)
     try:
-        return len(doc)
+        count = len(doc)
+        if count > PDF_MAX_PAGES:
+            raise RenderRefused(f"the report has {count} pages (limit {PDF_MAX_PAGES})")
+        return count
     finally:
         doc.close()
+
+
+def pdf_scale(width_pt: float, height_pt: float, scale: float) -> float:
+    """The scale to draw a page of this size at: ``scale``, or less so that the
+    longest side is at most PDF_MAX_PIXELS. Raises RenderRefused for a page
+    size no real document has."""
+    if not (1 <= width_pt <= PDF_MAX_POINTS and 1 <= height_pt <= PDF_MAX_POINTS):
+        raise RenderRefused(f"a page declares {width_pt:.0f} x {height_pt:.0f} pt")
+    return min(scale, PDF_MAX_PIXELS / max(width_pt, height_pt))
 
 
 def pdf_page_png(data: bytes, page_index: int, scale: float = 1.5) -> bytes:
     """One page drawn by PDFium. pypdfium2's PDFium is built without V8 and
     XFA, and no form environment is initialised, so the PDF's JavaScript and
-    forms never run; the browser gets a picture."""
+    forms never run; the browser gets a picture. The page count and the page's
+    size are checked first, and the page is drawn at most PDF_MAX_PIXELS on
+    its longest side."""
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(data)
     try:
+        if len(doc) > PDF_MAX_PAGES:
+            raise RenderRefused(f"the report has {len(doc)} pages (limit {PDF_MAX_PAGES})")
         if not 0 <= page_index < len(doc):
             raise IndexError("no such page")
         page = doc[page_index]
         try:
-            bitmap = page.render(scale=scale, may_draw_forms=False)
+            width, height = page.get_size()
+            bitmap = page.render(scale=pdf_scale(width, height, scale), may_draw_forms=False)
             image = bitmap.to_pil()
         finally:
             page.close()

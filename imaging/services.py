@@ -19,9 +19,9 @@ from intake.models import CaseEvent, MriFile, ReviewRequest
 from intake.services.errors import ServiceError
 from intake.services.files import mri_file_add, mri_file_integrity_alert
 
-from . import checks, dicom, selectors
+from . import cage, checks, dicom, selectors
 from .cache import pixels
-from .models import ImagingInstance, ImagingSeries, ImagingStudy, IndexedFile
+from .models import ImagingInstance, ImagingSeries, ImagingStudy, IndexAttempts, IndexedFile
 
 log = logging.getLogger(__name__)
 INDEXED_TYPES = {MriFile.FileType.DICOM, MriFile.FileType.ZIP}
@@ -89,11 +89,32 @@ def member_bytes(mri_file: MriFile, member: str, *, instance: ImagingInstance | 
     return dicom.read_member(whole, mri_file.file_type, member)
 
 
+def declared_size_problem(raw: bytes) -> str | None:
+    """Why an object's header asks for more than ``intake.dicomlimits`` allows,
+    or None. Reads the header only (pydicom, pure Python, stops before the pixel
+    data): a stored file that breaks the limits never reaches a decoder."""
+    import pydicom
+
+    from intake import dicomlimits
+
+    try:
+        ds = pydicom.dcmread(io.BytesIO(raw), stop_before_pixels=True)
+    except Exception:
+        return None  # not readable as DICOM: the decoder's own check says so, in the cage
+    size = dicomlimits.declared(ds)
+    return dicomlimits.size_problem(size) if size is not None else None
+
+
 def object_pixels(mri_file: MriFile, member: str, *, instance: ImagingInstance | None = None, actor=None):
-    """All frames of one DICOM object, decoded (cached). Raises ``dicom.DecodeError``."""
+    """All frames of one DICOM object, decoded in the cage (``imaging.cage``) and
+    cached. Raises ``dicom.DecodeError`` (the cage's ``DecoderFailed`` is one)."""
 
     def load():
-        return dicom.decode(member_bytes(mri_file, member, instance=instance, actor=actor))
+        raw = member_bytes(mri_file, member, instance=instance, actor=actor)
+        problem = declared_size_problem(raw)
+        if problem is not None:
+            raise cage.DecoderFailed(f"{cage.TOO_LARGE}: {problem}", "too_large")
+        return cage.decode(raw)
 
     return pixels.get_or_load(("pixels", mri_file.pk, mri_file.sha256, member), load)
 
@@ -261,14 +282,66 @@ def _index_study(mri_file: MriFile, info: dicom.StudyInfo, where: "_Locator") ->
 
 def _decode_problem(mri_file: MriFile, info: dicom.SeriesInfo) -> str:
     """Decode one object of the series now, so the page can say which series
-    cannot be shown (and why) before anyone scrolls into it."""
+    cannot be shown (and why) before anyone scrolls into it. A file refused for
+    safety (too large, its decoder died or ran out of time) alerts staff once."""
     try:
         object_pixels(mri_file, info.sample_member)
     except dicom.DecodeError as exc:
-        return f"Cannot be shown: {exc}."[:200]
-    except MemoryError:
-        return "Cannot be shown: too large to decode."
+        problem = f"Cannot be shown: {exc}."[:200]
+        if isinstance(exc, cage.DecoderFailed) and exc.kind != "refused":
+            unsafe_file_alert(mri_file=mri_file, problem=problem)
+        return problem
     return ""
+
+
+# --- Poison messages (the rule is clinic.untrusted's; these are imaging's hooks) ------------------
+UNSAFE_INDEX_PROBLEM = (
+    "Cannot be shown: the worker reading this file stopped twice "
+    "(the file is too large, or it could not be decoded safely)."
+)
+
+
+def imaging_index_attempt_begin(*, mri_file_id: int) -> int:
+    """Count an indexing attempt of a file, committed before the work starts.
+    Returns how many earlier attempts never ended (worker processes that died)."""
+    with transaction.atomic():
+        attempts, _ = IndexAttempts.objects.select_for_update().get_or_create(mri_file_id=mri_file_id)
+        earlier = attempts.unfinished
+        attempts.unfinished = earlier + 1
+        attempts.last_started_at = timezone.now()
+        attempts.save(update_fields=["unfinished", "last_started_at"])
+    return earlier
+
+
+def imaging_index_attempt_end(*, mri_file_id: int) -> None:
+    """The attempt ended (done, failed, or to be retried): it did not kill its process."""
+    IndexAttempts.objects.filter(mri_file_id=mri_file_id).update(unfinished=0)
+
+
+def imaging_index_give_up(*, mri_file_id: int, deaths: int) -> IndexedFile | None:
+    """Worker processes died on this file ``deaths`` times: record it as failed
+    ("cannot be shown", with the reason) and alert staff, once."""
+    with transaction.atomic():
+        mri_file = MriFile.objects.select_for_update().filter(pk=mri_file_id).first()
+        if mri_file is None:
+            return None
+        done = IndexedFile.objects.filter(mri_file=mri_file).first()
+        if done is not None:
+            return done  # an attempt that ran alongside finished it
+        log.error("MRI file %s: indexing given up after %s worker deaths", mri_file.pk, deaths)
+        failed = IndexedFile.objects.create(
+            mri_file=mri_file, state=IndexedFile.State.FAILED, problem=UNSAFE_INDEX_PROBLEM
+        )
+        if mri_file.case is not None:
+            unsafe_file_alert(mri_file=mri_file, problem=UNSAFE_INDEX_PROBLEM)
+        return failed
+
+
+def unsafe_file_alert(*, mri_file: MriFile, problem: str) -> None:
+    from intake.services.alerts import unsafe_file_alert as raise_alert
+
+    reference = mri_file.case.reference if mri_file.case_id else ""
+    raise_alert(mri_file_id=mri_file.pk, case_reference=reference, problem=problem)
 
 
 def _renumber(series: ImagingSeries) -> None:
@@ -314,8 +387,15 @@ def _study_events(case: ReviewRequest, study: ImagingStudy, *, is_mri: bool) -> 
 
 
 def case_index_pending(*, case: ReviewRequest) -> None:
-    """Index the case's files not indexed yet (lazily, on first view)."""
-    pending = case.files.filter(imaging_index__isnull=True).values_list("pk", flat=True)
+    """Index the case's files not indexed yet (lazily, on first view). A file
+    that workers died on is left to its task's rule, not retried here."""
+    from clinic.untrusted import DEATHS_ALLOWED
+
+    pending = (
+        case.files.filter(imaging_index__isnull=True)
+        .exclude(imaging_attempts__unfinished__gte=DEATHS_ALLOWED)
+        .values_list("pk", flat=True)
+    )
     for file_id in list(pending):
         imaging_index_file(mri_file_id=file_id)
 

@@ -28,7 +28,7 @@ from intake.models import MriFile, ReviewRequest
 from intake.services.errors import ServiceError
 from intake.uploads import UploadRejected
 
-from . import dicom, render, selectors, services
+from . import cage, dicom, render, selectors, services
 from .forms import AttachForm, DetachForm
 from .models import ImagingInstance, ImagingStudy, IndexedFile
 
@@ -75,10 +75,17 @@ def _unavailable(text: str, status: int):
     return _no_store(JsonResponse({"error": text}, status=status))
 
 
+def _cannot_show(exc: cage.DecoderFailed):
+    """The cage refused, or its decoder died, ran out of memory or time: this web process is fine."""
+    return _unavailable(_("Cannot be shown: %(reason)s.") % {"reason": exc}, 422)
+
+
 # --- The page ------------------------------------------------------------------------------
 def viewer_view(request, case_id):
     case = _case(request, case_id)
     _require_files(request)
+    # A decoder starts importing now, while the page is built, for slice 0.
+    cage.warm()
     try:
         services.case_index_pending(case=case)
     except storage.StorageUnavailable:
@@ -198,6 +205,8 @@ def slice_view(request, case_id, series_id, index):
         _mark_opened(request, f"s{series.pk}")
     try:
         frame = services.slice_pixels(instance, actor=request.user)
+    except cage.DecoderFailed as exc:
+        return _cannot_show(exc)
     except dicom.DecodeError as exc:
         return _unavailable(str(exc), 422)
     except storage.FileIntegrityError:
@@ -223,7 +232,9 @@ def file_manifest_view(request, case_id, file_id):
     try:
         pages = 1
         if mri_file.file_type == MriFile.FileType.PDF:
-            pages = render.pdf_page_count(services.file_plaintext(mri_file, actor=request.user))
+            pages = cage.pdf_page_count(services.file_plaintext(mri_file, actor=request.user))
+    except cage.DecoderFailed as exc:
+        return _cannot_show(exc)
     except storage.FileIntegrityError:
         return _unavailable(_("This file failed its integrity check and is not shown."), 500)
     except storage.StorageUnavailable:
@@ -246,11 +257,13 @@ def file_page_view(request, case_id, file_id, page):
     try:
         data = services.file_plaintext(mri_file, actor=request.user)
         if mri_file.file_type == MriFile.FileType.PDF:
-            body = render.pdf_page_png(data, page - 1)
+            body = cage.pdf_page_png(data, page - 1)
         elif mri_file.file_type in (MriFile.FileType.JPEG, MriFile.FileType.PNG) and page == 1:
-            body = render.image_png(data)
+            body = cage.image_png(data)
         else:
             raise Http404
+    except cage.DecoderFailed as exc:
+        return _cannot_show(exc)
     except (IndexError, ValueError):
         raise Http404 from None
     except storage.FileIntegrityError:

@@ -406,6 +406,12 @@ INTAKE_ZIP_MAX_RATIO = env.int("INTAKE_ZIP_MAX_RATIO", default=100)
 INTAKE_IMAGE_MAX_PIXELS = env.int("INTAKE_IMAGE_MAX_PIXELS", default=50_000_000)
 # The image viewer keeps decoded slices in each web process's memory, at most this many bytes (never on disk).
 INTAKE_IMAGING_CACHE_BYTES = env.int("INTAKE_IMAGING_CACHE_BYTES", default=256 * 1024 * 1024)
+# Untrusted pixels and PDFs are decoded only in capped decoder processes (imaging.cage):
+# how many each web or pool process keeps, each one's address space, CPU per request, wall timeout.
+INTAKE_IMAGING_DECODERS = env.int("INTAKE_IMAGING_DECODERS", default=2)
+INTAKE_IMAGING_DECODER_MEMORY_MB = env.int("INTAKE_IMAGING_DECODER_MEMORY_MB", default=1536)
+INTAKE_IMAGING_DECODER_CPU_SECONDS = env.int("INTAKE_IMAGING_DECODER_CPU_SECONDS", default=20)
+INTAKE_IMAGING_DECODER_TIMEOUT = env.float("INTAKE_IMAGING_DECODER_TIMEOUT", default=30.0)
 # MRI files: outside static and public media, encrypted at rest.
 INTAKE_PRIVATE_ROOT = Path(env("INTAKE_PRIVATE_ROOT", default=str(VAR_DIR / "private")))
 # Comma-separated Fernet keys, newest first (MultiFernet rotation).

@@ -61,6 +61,24 @@ def storage_failure_alert(exc: BaseException) -> bool:
     )
 
 
+def unsafe_file_alert(*, mri_file_id: int, case_reference: str, problem: str) -> bool:
+    """A stored MRI file could not be shown safely (too large, its decoder died,
+    or worker processes died on it): tell staff once per file. The file's number
+    and case reference only; ``problem`` is the plain reason the viewer shows."""
+    where = f" of case {case_reference}" if case_reference else ""
+    return system_alert_raise(
+        key=f"mri-unsafe-file:{mri_file_id}",
+        subject=f"An MRI file cannot be shown safely (file #{mri_file_id})",
+        body=(
+            f"MRI file #{mri_file_id}{where} was not decoded: {problem}\n"
+            "No server process was harmed: the file was refused before or during decoding in the "
+            "viewer's decoder cage, and staff see 'cannot be shown' with the reason. Ask the patient "
+            "or the imaging centre for the images again (a CD or a new export), or attach them by hand. "
+            "Further sightings are counted on this alert in the admin, not emailed again."
+        ),
+    )
+
+
 def system_alert_send(*, alert_id: int) -> bool:
     """Email an alert to supervisors and ADMINS, at most once (claim, then send)."""
     from .notifications import supervisors

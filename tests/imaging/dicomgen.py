@@ -178,3 +178,53 @@ def undecodable(n: int = 2, **kwargs) -> list[bytes]:
         ds["PixelData"].is_undefined_length = True
         out.append(to_bytes(ds))
     return out
+
+
+def declared_huge(*, syntax: str, side: int, fragment: bytes) -> bytes:
+    """A tiny object whose header declares ``side`` x ``side`` 16-bit pixels,
+    compressed as ``syntax``, with one small fragment: a few hundred bytes that
+    ask a native decoder for gigabytes (as a hostile upload would)."""
+    ds = mr_dataset(study_uid=generate_uid(), series_uid=generate_uid(), pixels=np.zeros((2, 2), np.uint16))
+    ds.Rows = ds.Columns = side
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.PixelData = encapsulate([fragment])
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    return to_bytes(ds)
+
+
+def jpegls_65535() -> bytes:
+    """JPEG-LS lossless declaring 65535 x 65535, its frame header (SOF55) saying the same."""
+    sof = b"\xff\xf7\x00\x0b\x10\xff\xff\xff\xff\x01\x01\x11\x00"  # 16 bits, 65535 lines, 65535 columns
+    sos = b"\xff\xda\x00\x08\x01\x01\x00\x00\x00\x00"
+    return declared_huge(syntax="1.2.840.10008.1.2.4.80", side=65535, fragment=b"\xff\xd8" + sof + sos + b"\x00" * 64)
+
+
+def rle_16384() -> bytes:
+    """RLE lossless declaring 16384 x 16384 (two byte segments of runs that never end)."""
+    header = (2).to_bytes(4, "little") + (64).to_bytes(4, "little") + (96).to_bytes(4, "little") + b"\x00" * 52
+    runs = b"\x81\x00" * 16  # "repeat 0 128 times", far short of 16384 x 16384
+    return declared_huge(syntax=RLELossless, side=16384, fragment=header + runs)
+
+
+def pdf_page_of(width_pt: float, height_pt: float, pages: int = 1) -> bytes:
+    """A PDF (a few hundred bytes) of empty pages of the given size, by pypdfium2."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument.new()
+    for _ in range(pages):
+        doc.new_page(width_pt, height_pt)
+    buf = io.BytesIO()
+    doc.save(buf)
+    doc.close()
+    return buf.getvalue()
+
+
+def big_valid(side: int = 4096) -> bytes:
+    """A valid uncompressed slice within the header limits, with a rescale, so
+    decoding it needs several times its size (for the cage's memory cap)."""
+    ds = mr_dataset(
+        study_uid=generate_uid(), series_uid=generate_uid(), pixels=np.full((side, side), 7, np.uint16), window=None
+    )
+    ds.RescaleSlope, ds.RescaleIntercept = 2, -10
+    return to_bytes(ds)
