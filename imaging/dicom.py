@@ -16,8 +16,11 @@ from datetime import date
 
 import numpy as np
 import pydicom
+from pydicom.errors import InvalidDicomError
 from pydicom.pixels import get_decoder
-from pydicom.uid import UID, JPEGExtended12Bit
+from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGExtended12Bit
+
+from intake import dicomlimits
 
 SKIP_PREFIXES = ("__MACOSX/",)
 
@@ -162,6 +165,25 @@ def read_member(data: bytes, file_type: str, member: str) -> bytes:
         return zf.read(member)
 
 
+def read_dataset(raw: bytes, **kwargs) -> pydicom.Dataset:
+    """One object's dataset, a preamble-less one too (older discs write them;
+    ``intake.dicomlimits.looks_like_raw_dicom``, the rule the upload check
+    applies): read with ``force=True`` only then, its transfer syntax recorded
+    as the encoding it is written in. Raises what pydicom raises."""
+    try:
+        return pydicom.dcmread(io.BytesIO(raw), force=False, **kwargs)
+    except InvalidDicomError:
+        if not dicomlimits.looks_like_raw_dicom(raw[:8]):
+            raise
+    ds = pydicom.dcmread(io.BytesIO(raw), force=True, **kwargs)
+    if "TransferSyntaxUID" not in ds.file_meta:
+        implicit, little = ds.original_encoding
+        ds.file_meta.TransferSyntaxUID = (
+            ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+        )
+    return ds
+
+
 def scan(data: bytes, file_type: str) -> tuple[dict[str, StudyInfo], int]:
     """Group the objects of one file into studies and series (headers only).
 
@@ -171,7 +193,7 @@ def scan(data: bytes, file_type: str) -> tuple[dict[str, StudyInfo], int]:
     skipped = 0
     for member, raw in iter_members(data, file_type):
         try:
-            ds = pydicom.dcmread(io.BytesIO(raw), stop_before_pixels=True, force=False)
+            ds = read_dataset(raw, stop_before_pixels=True)
         except Exception:
             skipped += 1
             continue
@@ -309,7 +331,7 @@ def decode(raw: bytes) -> np.ndarray:
     here takes is named with its UID (never called damaged).
     """
     try:
-        ds = pydicom.dcmread(io.BytesIO(raw))
+        ds = read_dataset(raw)
     except Exception as exc:
         raise DecodeError("the file's structure is damaged") from exc
     if "PixelData" not in ds:

@@ -93,12 +93,11 @@ def declared_size_problem(raw: bytes) -> str | None:
     """Why an object's header asks for more than ``intake.dicomlimits`` allows,
     or None. Reads the header only (pydicom, pure Python, stops before the pixel
     data): a stored file that breaks the limits never reaches a decoder."""
-    import pydicom
 
     from intake import dicomlimits
 
     try:
-        ds = pydicom.dcmread(io.BytesIO(raw), stop_before_pixels=True)
+        ds = dicom.read_dataset(raw, stop_before_pixels=True)
     except Exception:
         return None  # not readable as DICOM: the decoder's own check says so, in the cage
     size = dicomlimits.declared(ds)

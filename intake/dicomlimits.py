@@ -1,4 +1,5 @@
-"""What a DICOM header may declare before anything decodes its pixels.
+"""What a DICOM header may declare before anything decodes its pixels, and
+what a DICOM file without its preamble looks like.
 
 One rule for the upload check (``intake.uploads``) and for the viewer's
 decoding of files already stored (``imaging``): the declared image size is
@@ -17,6 +18,7 @@ all; whole-object totals are capped at 2 GiB (the viewer decodes one frame at
 a time, so the total bounds the work, not the memory).
 """
 
+import struct
 from dataclasses import dataclass
 
 MAX_DIMENSION = 8192
@@ -85,3 +87,27 @@ def size_problem(d: Declared) -> str | None:
     if d.total_bytes > MAX_TOTAL_BYTES:
         return f"the object would decode to {d.total_bytes} bytes (limit {MAX_TOTAL_BYTES})"
     return None
+
+
+# Explicit VRs with a 4-byte length (after two reserved bytes).
+LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"}
+VRS = LONG_VRS | {
+    v.encode()
+    for v in "AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST SV TM UI UL US UV".split()  # noqa: SIM905 -- reads as the standard's list
+}
+
+
+def looks_like_raw_dicom(head: bytes) -> bool:
+    """DICOM without the 128-byte preamble and "DICM" (older discs write it so):
+    the first element is in the file meta group (0002) or the identifying
+    group (0008), with a real VR or, implicit, a small length. Only then is
+    pydicom asked to read it with ``force=True`` (the upload check and the
+    viewer both ask this one rule)."""
+    if len(head) < 8:
+        return False
+    group, element = struct.unpack("<HH", head[:4])
+    if group not in (0x0002, 0x0008) or element > 0x0100:
+        return False
+    if head[4:6] in VRS:
+        return True
+    return group == 0x0008 and struct.unpack("<I", head[4:8])[0] < 1024

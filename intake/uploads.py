@@ -55,7 +55,7 @@ def sniff(fh) -> str | None:
         return T.DICOM
     if head.startswith(b"PK\x03\x04"):
         return T.ZIP
-    if looks_like_raw_dicom(head):
+    if dicomlimits.looks_like_raw_dicom(head):
         return T.DICOM
     return None
 
@@ -233,12 +233,6 @@ _J2K_SYNTAXES = {
 }
 _SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7}
 _PIXEL_TAGS = {(0x7FE0, 0x0010), (0x7FE0, 0x0008), (0x7FE0, 0x0009)}
-# Explicit VRs with a 4-byte length (after two reserved bytes).
-_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"}
-_VRS = _LONG_VRS | {
-    v.encode()
-    for v in "AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST SV TM UI UL US UV".split()  # noqa: SIM905 -- reads as the standard's list
-}
 # Fragments one object may hold: a frame may be split, but not into 100,000 pieces.
 _MAX_FRAGMENTS = 100_000
 # A single file or ZIP member read into memory for the check up to this size;
@@ -255,21 +249,6 @@ class DicomFacts:
     has_study: bool
     modality: str
     directory: bool = False
-
-
-def looks_like_raw_dicom(head: bytes) -> bool:
-    """DICOM without the 128-byte preamble and "DICM" (older discs write it so):
-    the first element is in the file meta group (0002) or the identifying
-    group (0008), with a real VR or, implicit, a small length. Only then is
-    pydicom asked to read it with ``force=True``."""
-    if len(head) < 8:
-        return False
-    group, element = struct.unpack("<HH", head[:4])
-    if group not in (0x0002, 0x0008) or element > 0x0100:
-        return False
-    if head[4:6] in _VRS:
-        return True
-    return group == 0x0008 and struct.unpack("<I", head[4:8])[0] < 1024
 
 
 def _jpeg_frame_size(data: bytes) -> tuple[int, int] | None:
@@ -356,7 +335,7 @@ def _check_pixel_data(fh, size: int, ds, d: dicomlimits.Declared | None):
         return False  # stopped elsewhere: no top-level pixel data
     if implicit:
         length = struct.unpack(endian + "I", header[4:8])[0]
-    elif header[4:6] in _LONG_VRS:
+    elif header[4:6] in dicomlimits.LONG_VRS:
         length = struct.unpack(endian + "I", _read_exact(fh, 4))[0]
     else:
         length = struct.unpack(endian + "H", header[6:8])[0]
@@ -576,7 +555,7 @@ def _check_zip(fh) -> UploadCheck:
             if _is_os_clutter(info, head):
                 continue
             part10 = _is_dicom_bytes(head)
-            if not (part10 or looks_like_raw_dicom(head)):
+            if not (part10 or dicomlimits.looks_like_raw_dicom(head)):
                 # A disc's README, AUTORUN.INF, viewer program or web pages:
                 # taken by content, not name, and listed for staff.
                 left_out.append((info.filename, _left_out_reason(info, head)))

@@ -11,21 +11,17 @@
 """
 
 import io
-import os
-import zipfile
 
 import pydicom
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from pydicom.data import get_testdata_file
-from pydicom.dataset import Dataset
-from pydicom.uid import generate_uid
 
 from intake.models import MriFile
 from intake.services.files import mri_file_add
 from tests.factories import CaseFactory
 from tests.imaging import dicomgen
+from tests.support.discs import cd_export, preamble_less_dataset_only, preamble_less_meta
 
 from . import corpus
 from .helpers import fill_until
@@ -220,32 +216,6 @@ def test_a_zip_of_reports_only_is_refused(patient):
 
 
 # --- 21.5: every real disc ---------------------------------------------------------------------
-DICOMDIR_ROOT = os.path.dirname(get_testdata_file("DICOMDIR"))
-# The tree the DICOMDIR describes (the folder also holds variants of the DICOMDIR for pydicom's tests).
-DISC_FOLDERS = ("77654033", "98892001", "98892003")
-
-
-def cd_export(folders=DISC_FOLDERS, *, extras=True) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.write(os.path.join(DICOMDIR_ROOT, "DICOMDIR"), "DICOMDIR")
-        for folder in folders:
-            for here, _dirs, files in os.walk(os.path.join(DICOMDIR_ROOT, folder)):
-                for name in sorted(files):
-                    path = os.path.join(here, name)
-                    zf.write(path, os.path.relpath(path, DICOMDIR_ROOT))
-        if extras:
-            zf.writestr("README", b"Patient CD. Insert the disc and run the viewer.\r\n")
-            zf.writestr("AUTORUN.INF", b"[autorun]\r\nopen=Viewer\\Viewer.exe\r\n")
-            # Programs do not compress a hundredfold (the ZIP-bomb ratio still applies).
-            zf.writestr("Viewer/Viewer.exe", b"MZ\x90\x00" + os.urandom(2000))
-            zf.writestr("Viewer/dcmview.dll", b"MZ\x90\x00" + os.urandom(2000))
-            zf.writestr("Viewer/index.html", b"<!doctype html><script src='viewer.js'></script>")
-            zf.writestr("Viewer/viewer.js", b"document.write('viewer')")
-            zf.writestr("OsiriX Lite.app/Contents/MacOS/OsiriX", b"\xcf\xfa\xed\xfe" + os.urandom(500))
-    return buf.getvalue()
-
-
 def test_a_cd_export_zip_is_accepted_and_the_rest_listed_as_left_out(patient):
     response = post_file(patient, "MY_CD.zip", cd_export())
     body = accepted(response)
@@ -291,30 +261,7 @@ def test_the_zip_limits_still_hold_for_discs(patient, settings):
     refused(post_file(patient, "disc.zip", cd_export()), "we accept at most 10")
 
 
-def _preamble_less_meta() -> bytes:
-    """A Part-10 file with its 128-byte preamble and "DICM" cut off: the file meta first."""
-    return corpus.dicom()[132:]
-
-
-def _preamble_less_dataset_only() -> bytes:
-    """What older discs write: the dataset alone, implicit VR, group 0008 first."""
-    ds = Dataset()
-    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
-    ds.SOPInstanceUID = generate_uid()
-    ds.StudyInstanceUID = generate_uid()
-    ds.SeriesInstanceUID = generate_uid()
-    ds.Modality = "MR"
-    ds.Rows = ds.Columns = 4
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
-    ds.SamplesPerPixel, ds.PixelRepresentation = 1, 0
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.PixelData = b"\x00\x01" * 16
-    buf = io.BytesIO()
-    ds.save_as(buf, implicit_vr=True, little_endian=True)
-    return buf.getvalue()
-
-
-@pytest.mark.parametrize("make", [_preamble_less_meta, _preamble_less_dataset_only], ids=["meta first", "dataset only"])
+@pytest.mark.parametrize("make", [preamble_less_meta, preamble_less_dataset_only], ids=["meta first", "dataset only"])
 def test_dicom_without_the_preamble_is_read(patient, make):
     data = make()
     assert data[128:132] != b"DICM"
@@ -325,7 +272,7 @@ def test_dicom_without_the_preamble_is_read(patient, make):
 
 
 def test_a_truncated_preamble_less_file_is_refused(patient):
-    refused(post_file(patient, "IM000001", _preamble_less_dataset_only()[:-6]), INCOMPLETE)
+    refused(post_file(patient, "IM000001", preamble_less_dataset_only()[:-6]), INCOMPLETE)
 
 
 def test_text_that_merely_starts_like_dicom_is_not_taken_for_it(patient):
