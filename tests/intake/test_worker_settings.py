@@ -55,7 +55,7 @@ def test_worker_settings_are_safe():
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
     assert conf.task_soft_time_limit < conf.task_time_limit
-    assert {q.name for q in conf.task_queues} == {"urgent", "routine"}
+    assert {q.name for q in conf.task_queues} == {"urgent", "routine", "webhooks"}
 
 
 def test_the_redis_visibility_timeout_outlasts_a_task_and_its_longest_retry_wait():
