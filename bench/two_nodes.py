@@ -117,9 +117,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=200)
     parser.add_argument("--clients", type=int, default=10)
-    # A case whose routing was inside node B's worker when it was killed comes back
-    # after Redis's visibility timeout (300 s, plus up to 10 s): docs/operations.md.
-    parser.add_argument("--drain-timeout", type=float, default=420)
+    # A case whose routing was inside node B's worker when it was killed is sent
+    # again by the sweeper 6 minutes after its last delivery: docs/operations.md.
+    parser.add_argument("--drain-timeout", type=float, default=480)
     args = parser.parse_args()
     started = time.time()
 

@@ -13,6 +13,8 @@ from celery import shared_task
 from clinic.celery import backoff
 from clinic.dbengine import longer_statements
 
+from .services.dispatch import MAX_NOTIFICATION_ATTEMPTS
+
 log = logging.getLogger(__name__)
 
 
@@ -26,7 +28,7 @@ def route_case(self, case_id: int):
         raise self.retry(exc=exc, countdown=backoff(self.request.retries))
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_NOTIFICATION_ATTEMPTS - 1)
 def send_notification(self, notification_id: int, delivered: bool = False):
     from .services.notifications import DeliveredButUnmarked, notification_send
 

@@ -304,11 +304,12 @@ CELERY_TASK_PUBLISH_RETRY = False
 # Urgent and routine work on separate Celery queues (never mixed).
 CELERY_TASK_DEFAULT_QUEUE = "routine"
 # One visibility timeout everywhere for Redis: an unacked message comes back
-# after this long. It must exceed the hard time limit and the longest ETA.
-INTAKE_VISIBILITY_TIMEOUT = env.int("INTAKE_VISIBILITY_TIMEOUT", default=300)
+# after this long. It must exceed the hard time limit and the longest ETA (a
+# retry's countdown, up to 300 s, is held unacknowledged by the worker): 420 s.
+INTAKE_VISIBILITY_TIMEOUT = env.int("INTAKE_VISIBILITY_TIMEOUT", default=420)
 # A worker looks for such messages every 10 s (kombu's default looks only every
-# 10th time, about every 100 s: a lost worker's message came back after about
-# 350 s instead of 300 s); one small Redis query per worker each time.
+# 10th time, about every 100 s: a lost worker's message came back about 50 s
+# late); one small Redis query per worker each time.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": INTAKE_VISIBILITY_TIMEOUT,
     "unacked_restore_interval": 10,

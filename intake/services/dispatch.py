@@ -100,9 +100,12 @@ STUCK_SENDING_AFTER = timedelta(minutes=10)
 # twice as often (issue 22).
 CHAIN_SILENT_AFTER = timedelta(seconds=300 + 60)
 
-# Tries of one notification: send_notification's first try and its eight
-# retries (max_retries=8). After that it is marked failed and staff are told.
-MAX_NOTIFICATION_ATTEMPTS = 9
+# Tries of one notification: send_notification's first try and its retries
+# (intake.tasks sets max_retries from this). The waits grow to 300 s and are
+# drawn at random below that (clinic.celery.backoff), so 49 tries span about
+# 1 h 45 min of a mail server refusing: a patient's confirmation outlives an
+# ordinary outage. Only after the last is it marked failed and staff told.
+MAX_NOTIFICATION_ATTEMPTS = 49
 
 
 def outbox_sweep(now=None) -> int:

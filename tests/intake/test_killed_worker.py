@@ -1,13 +1,12 @@
 """A worker killed whole (its machine lost) while it held an unacknowledged
 route_case whose transaction had not committed (issue 29).
 
-Two things bring the case back, both stated in docs/operations.md: Redis
-hands the unacknowledged message out again after INTAKE_VISIBILITY_TIMEOUT
-(300 s; RabbitMQ as soon as the connection drops), and, should the broker
-never give it back, the outbox sweeper re-sends the case once its last
-delivery is CHAIN_SILENT_AFTER (6 min) old. The sweeper leaves it alone
-before that, so the two never run side by side. Both paths run here on a
-private Redis."""
+Two things bring the case back, both stated in docs/operations.md: the
+outbox sweeper re-sends the case once its last delivery is CHAIN_SILENT_AFTER
+(6 min) old, leaving it alone before that, and Redis hands the
+unacknowledged message out again after INTAKE_VISIBILITY_TIMEOUT (420 s;
+RabbitMQ as soon as the connection drops). Both paths run here on a private
+Redis."""
 
 import os
 import signal
@@ -86,7 +85,7 @@ def test_a_worker_killed_whole_before_routing_committed_still_routes_the_case_on
         assert outbox_sweep() == 0
 
         log_b = tmp_path / "worker-b.log"
-        # "redelivered": Redis gives the message back after 5 s here (300 s by default).
+        # "redelivered": Redis gives the message back after 5 s here (420 s by default).
         # "swept": the broker keeps it (visibility far beyond the test); the sweeper's later run sends the case.
         worker_b = _start_worker(port, log_b, "survivor", visibility=5 if path == "redelivered" else 3600)
         try:

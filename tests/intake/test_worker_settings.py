@@ -58,6 +58,15 @@ def test_worker_settings_are_safe():
     assert {q.name for q in conf.task_queues} == {"urgent", "routine", "webhooks"}
 
 
+def test_a_notification_is_tried_as_often_as_the_sweep_allows():
+    """One number: the task's retries and the sweep's give-up count (a task
+    that stopped sooner would leave a row the sweep never gives up on)."""
+    from intake.services.dispatch import MAX_NOTIFICATION_ATTEMPTS
+    from intake.tasks import send_notification
+
+    assert send_notification.max_retries + 1 == MAX_NOTIFICATION_ATTEMPTS
+
+
 def test_the_redis_visibility_timeout_outlasts_a_task_and_its_longest_retry_wait():
     """On Redis an unacknowledged message comes back after the visibility
     timeout: shorter than a running task, or than a retry's countdown (held
@@ -84,7 +93,8 @@ def test_the_redis_visibility_timeout_outlasts_a_task_and_its_longest_retry_wait
         min(300, 2 ** (r + 1)) for task in (route_case, send_notification) for r in range(task.max_retries)
     )
     with mock.patch("random.uniform", side_effect=lambda lo, hi: hi):
-        assert backoff(route_case.max_retries - 1) == longest_wait  # the bound used above is backoff's
+        # the bound used above is backoff's
+        assert max(backoff(task.max_retries - 1) for task in (route_case, send_notification)) == longest_wait
     assert visibility > time_limit
     assert visibility > longest_wait
 

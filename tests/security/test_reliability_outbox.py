@@ -78,14 +78,14 @@ def test_the_sweeper_leaves_a_live_retry_chain_alone(refused_smtp, seeded_tx, ce
             dispatch.outbox_sweep()
             time.sleep(0.05)
     note.refresh_from_db()
-    assert (note.state, note.attempts, note.enqueued_at) == ("pending", 9, handed_over)
+    assert (note.state, note.attempts, note.enqueued_at) == ("pending", dispatch.MAX_NOTIFICATION_ATTEMPTS, handed_over)
 
     # Past the window the chain is known to be over: given up, staff told once.
     later = clock.now() + dispatch.CHAIN_SILENT_AFTER + timedelta(seconds=1)
     dispatch.outbox_sweep(now=later)
     dispatch.outbox_sweep(now=later)
     note.refresh_from_db()
-    assert (note.state, note.attempts, note.enqueued_at) == ("failed", 9, handed_over)
+    assert (note.state, note.attempts, note.enqueued_at) == ("failed", dispatch.MAX_NOTIFICATION_ATTEMPTS, handed_over)
     [alert] = SystemAlert.objects.filter(key__startswith="notifications-given-up:")
     assert alert.occurrences == 1 and "could not be sent" in alert.subject
 
