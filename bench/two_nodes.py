@@ -30,6 +30,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import sys
 import threading
@@ -125,6 +126,7 @@ def main() -> int:
 
     import boto3
 
+    shutil.rmtree(C.TMP / DB, ignore_errors=True)  # a previous run's mail and folders
     pg, redis = C.PrivatePostgres(), C.PrivateRedis()
     pg.create()
     redis.start()
