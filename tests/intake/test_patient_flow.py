@@ -1,6 +1,7 @@
 """The patient's path through the views: red flags, drafts, confirmation,
 duplicates, bots, rate limits and the status page."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from intake.models import CaseEvent, Outbox, ReviewRequest
-from intake.status_links import STATUS_SALT, status_link
+from intake.status_links import STATUS_SALT, case_for_token, status_link
 
 from .helpers import CONSENT, CONTACT, MRI, SAFETY_NO, fill_until, step_url, submit_complete
 
@@ -74,7 +75,10 @@ def test_complete_request_creates_case_outbox_and_confirmation(client, seeded, d
     page = client.get(reverse("intake:submitted")).content.decode()
     assert case.reference in page
     assert "will contact you by" in page  # the promised date from the queue's SLA
-    assert status_link(case) in page
+    # The link is signed with the second it was made in: read it back from the page, not re-made here.
+    [token] = re.findall(r"/mri-review/status/([^/\"']+)/", page)[:1]
+    assert case_for_token(token) == case
+    assert status_link(case).rsplit(":", 2)[0] == reverse("intake:status", args=[token]).rsplit(":", 2)[0]
     assert "intake_draft" not in client.session
 
 
