@@ -100,6 +100,12 @@ STUCK_SENDING_AFTER = timedelta(minutes=10)
 # twice as often (issue 22).
 CHAIN_SILENT_AFTER = timedelta(seconds=300 + 60)
 
+# A notification handed to the broker this long ago whose task never started
+# since (no try after the hand-over) lost its message: a broker restarted
+# without persistence drops what it held. Its chain never began, so sending it
+# again starts none beside it. Longer than a busy queue's usual wait.
+MESSAGE_LOST_AFTER = timedelta(seconds=60)
+
 # Tries of one notification: send_notification's first try and its retries
 # (intake.tasks sets max_retries from this). The waits grow to 300 s and are
 # drawn at random below that (clinic.celery.backoff), so 49 tries span about
@@ -167,7 +173,9 @@ def _sweep_notifications(now, cutoff, chain_over) -> None:
     Alive means handed to the broker (``enqueued_at``) or tried
     (``last_attempt_at``) less than CHAIN_SILENT_AFTER ago: the message may be
     waiting behind others or for its retry's countdown. A notification whose
-    enqueue failed (no ``enqueued_at``) is taken after ``cutoff``."""
+    enqueue failed (no ``enqueued_at``) is taken after ``cutoff``, and one
+    handed over MESSAGE_LOST_AFTER ago and never tried since lost its message
+    (a broker restarted without persistence): it is taken too."""
     from ..models import Notification
     from ..tasks import send_notification
     from .alerts import system_alert_raise
@@ -176,7 +184,12 @@ def _sweep_notifications(now, cutoff, chain_over) -> None:
         pending = list(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(
-                Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=chain_over),
+                Q(enqueued_at__isnull=True)
+                | Q(enqueued_at__lt=chain_over)
+                | (
+                    Q(enqueued_at__lt=now - MESSAGE_LOST_AFTER)
+                    & (Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=F("enqueued_at")))
+                ),
                 Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=chain_over),
                 state=Notification.State.PENDING,
                 created_at__lt=cutoff,

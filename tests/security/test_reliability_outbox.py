@@ -179,3 +179,22 @@ def test_two_sweeps_at_once_enqueue_each_notification_once(on_postgresql):
     counts = two_sweeps_at_once()
     assert {note_id for (_, note_id) in counts} == {n.pk for n in notes}
     assert set(counts.values()) == {1}, counts
+
+
+@pytest.mark.django_db
+def test_a_message_the_broker_lost_is_sent_again_but_a_tried_one_is_left_to_its_chain(monkeypatch):
+    """A broker restarted without persistence drops the message of a
+    notification handed to it: never tried since, it is sent again after
+    MESSAGE_LOST_AFTER (not after the six minutes a live chain gets); one tried
+    after its hand-over has a chain, and is left to it."""
+    sent = []
+    monkeypatch.setattr(dispatch, "enqueue_now", lambda task, *args, **kw: sent.append(args[0]) or True)
+    now = clock.now()
+    lost, tried = old_pending_notification(), old_pending_notification()
+    handed_over = now - dispatch.MESSAGE_LOST_AFTER - timedelta(seconds=5)
+    Notification.objects.filter(pk=lost.pk).update(enqueued_at=handed_over)
+    Notification.objects.filter(pk=tried.pk).update(
+        enqueued_at=handed_over, last_attempt_at=handed_over + timedelta(seconds=1), attempts=1
+    )
+    dispatch.outbox_sweep(now=now)
+    assert sent == [lost.pk]
