@@ -259,6 +259,17 @@ def psql(db: str, sql: str, port: int = 5432) -> str:
     return res.stdout.strip()
 
 
+def drained(db: str, port: int = 5432) -> bool:
+    """Every case routed and every notification out (sent or given up)."""
+    pending = psql(
+        db,
+        "SELECT (SELECT count(*) FROM intake_reviewrequest WHERE routed_at IS NULL)"
+        " + (SELECT count(*) FROM intake_notification WHERE state IN ('pending', 'sending'))",
+        port=port,
+    )
+    return int(pending) == 0
+
+
 def recreate_db(name: str, template: str | None = None, port: int = 5432) -> None:
     run(["dropdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "--if-exists", "--force", name])
     cmd = ["createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", name]

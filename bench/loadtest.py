@@ -221,13 +221,7 @@ def main():
         C.log(f"waiting for the outbox sweeper to drain routing and notifications (up to {args.drain_timeout:.0f} s)")
 
         def drained():
-            pending = C.psql(
-                DB,
-                "SELECT (SELECT count(*) FROM intake_reviewrequest WHERE routed_at IS NULL)"
-                " + (SELECT count(*) FROM intake_notification WHERE state IN ('pending', 'sending'))",
-                port=pg.port,
-            )
-            return int(pending) == 0
+            return C.drained(DB, pg.port)
 
         t1 = time.time()
         try:

@@ -218,13 +218,7 @@ def main() -> int:
             load_s = time.time() - t0
 
             def drained():
-                pending = C.psql(
-                    DB,
-                    "SELECT (SELECT count(*) FROM intake_reviewrequest WHERE routed_at IS NULL)"
-                    " + (SELECT count(*) FROM intake_notification WHERE state IN ('pending', 'sending'))",
-                    port=pg.port,
-                )
-                return int(pending) == 0
+                return C.drained(DB, pg.port)
 
             try:
                 C.wait_for(drained, args.drain_timeout, "routing and notifications to drain", 1.0)
