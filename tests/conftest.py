@@ -143,3 +143,12 @@ class broker_down(broker_at):
 
     def __init__(self, app):
         super().__init__(app, "redis://127.0.0.1:1/0")
+
+
+@pytest.fixture
+def patient(client):
+    """A patient past the safety screen, with a draft that takes uploads."""
+    from tests.intake.helpers import fill_until
+
+    fill_until(client, last="safety")
+    return client

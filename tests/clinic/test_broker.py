@@ -111,10 +111,11 @@ def test_a_real_worker_on_the_embedded_broker_survives_a_half_written_file(seede
     used to stop the worker with JSONDecodeError. Now it routes the next case."""
     from intake.models import CaseEvent, ReviewRequest
     from intake.services.submission import review_request_submit
-    from tests.intake.test_routing_reliability import ANSWERS, _worker_env
+    from tests.intake.test_routing_reliability import ANSWERS
+    from tests.support.processes import django_process_env
 
     broker_dir = tmp_path / "broker"
-    env = {**_worker_env(), "CELERY_BROKER_URL": "filesystem://", "INTAKE_BROKER_DIR": str(broker_dir),
+    env = {**django_process_env(), "CELERY_BROKER_URL": "filesystem://", "INTAKE_BROKER_DIR": str(broker_dir),
            "INTAKE_BROKER_POLL_SECONDS": "0.02"}  # fmt: skip
     options = filesystem_broker_options(broker_dir)
     log = tmp_path / "worker.log"

@@ -8,10 +8,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from clinic.models import audit_record
 from tests.factories import UserFactory
+from tests.support.processes import django_process_env
 from tests.support.s3 import CREDENTIALS, s3_server
 
 from .test_security import run_manage
@@ -22,17 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def _process_env(**extra) -> dict:
     """A separate Django process on this test's database (as another machine
     would be, sharing only the database and what the environment names)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_AUDIT")}
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        )
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings.test"
-    env.update(extra)
-    return env
+    env = {k: v for k, v in django_process_env().items() if not k.startswith("INTAKE_AUDIT")}
+    return {**env, **extra}
 
 
 def _manage(env, *args) -> subprocess.CompletedProcess:

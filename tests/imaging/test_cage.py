@@ -15,6 +15,7 @@ from django.urls import reverse
 from imaging import cage
 from imaging.models import ImagingSeries
 from intake.models import SystemAlert
+from tests.support.processes import wait_for
 
 from . import dicomgen as g
 from .conftest import is_png
@@ -29,16 +30,8 @@ def fresh_cage(settings):
     cage.pool().close()
 
 
-def _wait(predicate, timeout=20.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+def _wait(predicate):
+    return wait_for(predicate, timeout=20.0, interval=0.02)
 
 
 def _gone(pid: int) -> bool:

@@ -6,13 +6,10 @@ processes really die on is given up after two deaths, with one staff alert."""
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from imaging.models import ImagingSeries, IndexAttempts, IndexedFile
 from imaging.services import UNSAFE_INDEX_PROBLEM
@@ -20,6 +17,7 @@ from imaging.tasks import index_mri_file
 from intake.models import SystemAlert
 from tests.conftest import drop_other_connections, purge_broker
 from tests.factories import CaseFactory
+from tests.support.processes import CeleryWorker, wait_for
 
 from . import dicomgen as g
 from .storing import store_directly
@@ -28,28 +26,8 @@ pytestmark = pytest.mark.worker
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _wait(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
-def _worker_env():
-    env = dict(os.environ)
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        )
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings.test"
-    env["INTAKE_PRIVATE_ROOT"] = str(settings.INTAKE_PRIVATE_ROOT)
-    return env
+def _wait(predicate):
+    return wait_for(predicate, timeout=60.0, interval=0.1)
 
 
 def _pool_processes(pid: int) -> list[int]:
@@ -57,29 +35,9 @@ def _pool_processes(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
-class _Worker:
+def _Worker(log: Path) -> CeleryWorker:
     """``celery worker`` with one prefork pool process, its log in a file."""
-
-    def __init__(self, log: Path):
-        self.log = log
-        with open(log, "w") as fh:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", "urgent,routine", "-c", "1",
-                 "-P", "prefork", "-l", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip",
-                 "-n", f"cage-test-{os.getpid()}@%h"],
-                cwd=ROOT, env=_worker_env(), stdout=fh, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-
-    def text(self) -> str:
-        return self.log.read_text()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+    return CeleryWorker(log, name=f"cage-test-{os.getpid()}")
 
 
 def test_files_stored_before_the_limits_leave_the_pool_process_alive(seeded_tx, tmp_path):

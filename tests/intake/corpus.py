@@ -22,22 +22,30 @@ def png(size=(16, 16)):
     return buf.getvalue()
 
 
-def dicom(patient="ANON", modality="MR"):
+def _mr_object(syntax: str, modality: str):
+    """A DICOM object's file meta and identity (new UIDs), in ``syntax``."""
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
+    from pydicom.uid import MRImageStorage, generate_uid
 
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = MRImageStorage
     meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.TransferSyntaxUID = syntax
     ds = Dataset()
     ds.file_meta = meta
     ds.SOPClassUID = MRImageStorage
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.StudyInstanceUID = generate_uid()
     ds.SeriesInstanceUID = generate_uid()
-    ds.PatientName = patient
     ds.Modality = modality
+    return ds
+
+
+def dicom(patient="ANON", modality="MR"):
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    ds = _mr_object(ExplicitVRLittleEndian, modality)
+    ds.PatientName = patient
     ds.Rows, ds.Columns = 4, 4
     ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
     ds.SamplesPerPixel, ds.PixelRepresentation = 1, 0
@@ -229,21 +237,9 @@ def dicom_declaring(
 ) -> bytes:
     """An encapsulated DICOM image whose header declares rows x columns, with
     one given fragment as its pixel data."""
-    from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.encaps import encapsulate
-    from pydicom.uid import MRImageStorage, generate_uid
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = MRImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = syntax
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = MRImageStorage
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID = generate_uid()
-    ds.SeriesInstanceUID = generate_uid()
-    ds.Modality = modality
+    ds = _mr_object(syntax, modality)
     ds.Rows, ds.Columns = rows, columns
     ds.BitsAllocated = ds.BitsStored = bits
     ds.HighBit = bits - 1

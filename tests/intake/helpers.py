@@ -1,8 +1,8 @@
 """A complete, valid walk through the patient's steps with Django's test client."""
 
-import time
-
 from django.urls import reverse
+
+from tests.support.processes import wait_for  # noqa: F401  (re-exported: the intake tests' import)
 
 SAFETY_NO = {flag: "no" for flag in (
     "bladder_bowel", "saddle_numbness", "weakness", "fever", "trauma", "cancer", "weight_loss", "gait_hands",
@@ -63,13 +63,3 @@ def submit_complete(client, **overrides):
 def _errors(response):
     form = response.context.get("form") if response.context else None
     return form.errors if form is not None else response.status_code
-
-
-def wait_for(predicate, timeout=15.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")

@@ -26,17 +26,18 @@ from intake.services.dispatch import CHAIN_SILENT_AFTER, outbox_sweep
 from intake.services.submission import review_request_submit
 from tests.conftest import broker_at, drop_other_connections
 from tests.factories import MembershipFactory
+from tests.support.processes import django_process_env
 from tests.support.redis import private_redis
 
 from .helpers import wait_for
-from .test_routing_reliability import ANSWERS, _lock_case_row, _worker_env
+from .test_routing_reliability import ANSWERS, _lock_case_row
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _start_worker(port: int, log: Path, name: str, *, visibility: int) -> subprocess.Popen:
     env = {
-        **_worker_env(),
+        **django_process_env(),
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{port}/0",
         "INTAKE_VISIBILITY_TIMEOUT": str(visibility),
     }

@@ -22,10 +22,11 @@ from intake.models import CaseEvent, MriFile, Notification, Outbox, ReviewReques
 from intake.services.notifications import DeliveredButUnmarked, notification_send
 from intake.services.submission import review_request_submit
 from tests.factories import CaseFactory, UserFactory
+from tests.support.processes import django_process_env
 
 from . import corpus
 from .helpers import CONSENT, fill_until, step_url
-from .test_routing_reliability import ANSWERS, _worker_env
+from .test_routing_reliability import ANSWERS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -355,7 +356,7 @@ def test_a_worker_whose_connections_were_killed_routes_the_next_case_first_time(
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", "urgent,routine", "-c", "1", "-l", "INFO",
              "--without-heartbeat", "--without-mingle", "--without-gossip", "-n", f"pgkill-{os.getpid()}@%h"],
-            cwd=ROOT, env=_worker_env(), stdout=fh, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=django_process_env(), stdout=fh, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
     def worker_backends():

@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
 
 from intake.models import CaseEvent, Notification, Outbox, ReviewRequest
@@ -20,6 +19,7 @@ from intake.services.routing import case_route
 from intake.services.submission import review_request_submit
 from tests.conftest import broker_down, drop_other_connections, purge_broker
 from tests.factories import CaseFactory, MembershipFactory, UserFactory
+from tests.support.processes import django_process_env
 
 from .helpers import wait_for
 
@@ -143,20 +143,6 @@ def test_broker_down_at_submit_then_the_sweeper_routes_exactly_once(client, seed
     assert (confirmation.state, confirmation.attempts) == ("sent", 1)
 
 
-def _worker_env():
-    env = dict(os.environ)
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        )
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings.test"
-    env["INTAKE_PRIVATE_ROOT"] = str(settings.INTAKE_PRIVATE_ROOT)
-    return env
-
-
 def _children(pid):
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -176,7 +162,7 @@ def test_worker_killed_while_routing_still_routes_exactly_once(seeded_tx, tmp_pa
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", "urgent,routine", "-c", "1",
              "-l", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip", "-n", f"kill-test-{os.getpid()}@%h"],
-            cwd=root, env=_worker_env(), stdout=fh, stderr=subprocess.STDOUT,
+            cwd=root, env=django_process_env(), stdout=fh, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
         wait_for(lambda: "route_case" in log.read_text() and "received" in log.read_text(), timeout=60)

@@ -11,11 +11,9 @@ import hashlib
 import json
 import logging
 import os
-import socket
 import struct
 import subprocess
 import sys
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -39,6 +37,7 @@ from intake.services import alerts
 from intake.services.files import INTEGRITY_OBJECT_TYPE, mri_file_add
 from intake.services.retention import DRAFT_SESSION_KEY, draft_files_delete_expired
 from tests.factories import CaseFactory, UserFactory
+from tests.support.s3 import CREDENTIALS, free_port, s3_server
 
 from . import corpus
 from .helpers import fill_until, submit_complete
@@ -49,37 +48,11 @@ MiB = 1024 * 1024
 
 
 # --- A real S3 API on loopback ---------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """moto's standalone S3 server, in its own process, for this test run."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("moto's S3 server did not start") from None
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    with s3_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
@@ -442,7 +415,7 @@ def test_a_failed_upload_leaves_no_object_and_no_parts_in_the_bucket(s3):
 def test_an_unreachable_bucket_raises_storage_unavailable(s3, settings):
     from botocore.config import Config
 
-    dead = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     options = {**mri_s3_storage(s3.bucket)["OPTIONS"], "endpoint_url": dead}
     options["client_config"] = Config(retries={"max_attempts": 1}, connect_timeout=1)
     settings.STORAGES = {**settings.STORAGES, "mri": {"BACKEND": "intake.storage.PrivateS3Storage", "OPTIONS": options}}

@@ -22,6 +22,7 @@ from intake.services.files import mri_file_add
 from tests.factories import CaseFactory
 from tests.imaging import dicomgen
 from tests.support.discs import cd_export, preamble_less_dataset_only, preamble_less_meta
+from tests.support.uploads import post_file, refused
 
 from . import corpus
 from .helpers import fill_until
@@ -31,18 +32,6 @@ pytestmark = pytest.mark.django_db
 BIG = "far larger than any MRI"
 INCOMPLETE = "This file is incomplete: please copy it again from the disc."
 NOT_MRI = "This looks like an X-ray/CT, not an MRI; we review MRI scans. You can still send it."
-
-
-def post_file(client, name, data):
-    return client.post(
-        reverse("intake:upload"), {"file": SimpleUploadedFile(name, data)}, headers={"Accept": "application/json"}
-    )
-
-
-@pytest.fixture
-def patient(client):
-    fill_until(client, last="safety")
-    return client
 
 
 @pytest.fixture
@@ -58,15 +47,6 @@ def no_decoding(monkeypatch):
     monkeypatch.setattr(Decoder, "iter_array", refuse)
     monkeypatch.setattr(Decoder, "as_buffer", refuse)
     monkeypatch.setattr(Decoder, "iter_buffer", refuse)
-
-
-def refused(response, *words):
-    body = response.json()
-    assert response.status_code == 400 and body["ok"] is False, body
-    assert MriFile.objects.count() == 0
-    for word in words:
-        assert word in body["error"], body["error"]
-    return body["error"]
 
 
 def accepted(response):

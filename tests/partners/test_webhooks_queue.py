@@ -6,8 +6,6 @@ another partner's case from 1.1 s to 46.1 s. Now deliveries run on their own
 Celery queue and worker, at most INTAKE_WEBHOOK_MAX_IN_FLIGHT per endpoint at
 once (the rest wait their turn), each attempt within one deadline."""
 
-import signal
-import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -21,9 +19,10 @@ from partners import services
 from partners.models import WebhookDelivery
 from tests.conftest import drop_other_connections, purge_broker
 from tests.intake.helpers import wait_for
+from tests.support.processes import CeleryWorker
 
 from .conftest import REFERRAL, auth, make_key, make_partner
-from .webhook_support import DripReceiver, Receiver, purge_webhooks_queue, worker_env
+from .webhook_support import DripReceiver, Receiver, purge_webhooks_queue
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,27 +49,10 @@ def _refer(client, full, i):
     return ReviewRequest.objects.get(reference=response.json()["reference"])
 
 
-class _Worker:
-    def __init__(self, queues, concurrency, log, **env):
-        self.log = log
-        with open(log, "w") as fh:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", queues, "-c", str(concurrency),
-                 "-l", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip",
-                 "-n", f"{queues.replace(',', '-')}-{log.stem}@%h"],
-                cwd=ROOT, env=worker_env(**env), stdout=fh, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-
-    def ready(self):
-        assert self.proc.poll() is None, self.log.read_text()[-3000:]
-        return " ready." in self.log.read_text()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+def _Worker(queues, concurrency, log, **env) -> CeleryWorker:
+    return CeleryWorker(
+        log, queues=queues, concurrency=concurrency, name=f"{queues.replace(',', '-')}-{log.stem}", **env
+    )
 
 
 @pytest.mark.worker

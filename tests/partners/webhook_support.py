@@ -147,24 +147,3 @@ def purge_webhooks_queue():
             conn.default_channel.queue_purge("webhooks")
         except Exception:  # noqa: S110  (a queue that does not exist yet has nothing to purge)
             pass
-
-
-def worker_env(**extra):
-    """The environment of a Celery worker subprocess on this test's database and broker."""
-    import os
-
-    from django.conf import settings
-    from django.db import connection
-
-    env = dict(os.environ)
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        )
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings.test"
-    env["INTAKE_PRIVATE_ROOT"] = str(settings.INTAKE_PRIVATE_ROOT)
-    env.update({k: str(v) for k, v in extra.items()})
-    return env

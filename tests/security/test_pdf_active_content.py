@@ -16,40 +16,16 @@ import io
 import zlib
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 
 from intake import pdfcheck
-from intake.models import MriFile
 from tests.intake import corpus
-from tests.intake.helpers import fill_until
+from tests.support.uploads import post_file, refused
 
 pytestmark = pytest.mark.django_db
 
 JS = corpus.PDF_JS_ACTION
 # With one page, the first extra object (in the file or in the object stream) is number 5.
 OPEN_5 = b"/OpenAction 5 0 R"
-
-
-def post_file(client, name, data):
-    return client.post(
-        reverse("intake:upload"), {"file": SimpleUploadedFile(name, data)}, headers={"Accept": "application/json"}
-    )
-
-
-@pytest.fixture
-def patient(client):
-    fill_until(client, last="safety")
-    return client
-
-
-def refused(response, *words):
-    body = response.json()
-    assert response.status_code == 400 and body["ok"] is False, body
-    assert MriFile.objects.count() == 0
-    for word in words:
-        assert word in body["error"], body["error"]
-    return body["error"]
 
 
 # --- The three bypasses of the review -------------------------------------------------

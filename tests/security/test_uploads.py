@@ -15,29 +15,9 @@ from django.urls import reverse
 from intake.models import MriFile
 from tests.intake import corpus
 from tests.intake.helpers import fill_until
+from tests.support.uploads import post_file, refused
 
 pytestmark = pytest.mark.django_db
-
-
-def post_file(client, name, data):
-    return client.post(
-        reverse("intake:upload"), {"file": SimpleUploadedFile(name, data)}, headers={"Accept": "application/json"}
-    )
-
-
-@pytest.fixture
-def patient(client):
-    fill_until(client, last="safety")
-    return client
-
-
-def refused(response, *words):
-    body = response.json()
-    assert response.status_code == 400 and body["ok"] is False, body
-    assert MriFile.objects.count() == 0
-    for word in words:
-        assert word in body["error"]
-    return body["error"]
 
 
 # --- Rate limit and capacity ---------------------------------------------------
