@@ -487,8 +487,28 @@ def cmd_loadtest_report(args):
             "slowest_route_s": round(max(latencies), 3) if latencies else None,
             "route_p50_s": pct(latencies, 50),
             "route_p99_s": pct(latencies, 99),
+            # What a run that failed to route a case needs to say why: its outbox row.
+            "unrouted": [
+                {
+                    "case": box.case_id,
+                    "state": box.state,
+                    "deliveries": box.deliveries,
+                    "enqueue_count": box.enqueue_count,
+                    "created_s_ago": _ago(box.created_at),
+                    "enqueued_s_ago": _ago(box.enqueued_at),
+                    "last_delivery_s_ago": _ago(box.last_delivery_at),
+                    "last_error": box.last_error,
+                }
+                for box in Outbox.objects.filter(case__routed_at__isnull=True)[:20]
+            ],
         }
     )
+
+
+def _ago(when):
+    from django.utils import timezone
+
+    return None if when is None else round((timezone.now() - when).total_seconds(), 1)
 
 
 def main():

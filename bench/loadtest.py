@@ -288,6 +288,8 @@ def main():
         print(f"  [{mark}] {name}: {value}")
     if errors:
         print("\nfirst client errors:", *errors[:10], sep="\n  ")
+    if report["unrouted"]:
+        print("\noutbox rows of cases not routed:", *report["unrouted"], sep="\n  ")
     result = {
         "submissions": args.submissions,
         "clients": args.clients,

@@ -100,6 +100,33 @@ STUCK_SENDING_AFTER = timedelta(minutes=10)
 # twice as often (issue 22).
 CHAIN_SILENT_AFTER = timedelta(seconds=300 + 60)
 
+# A worker's longest try (clinic settings: CELERY_TASK_TIME_LIMIT is 60 s)
+# beside the wait before its retry: past both, a retry that never started
+# lost its message.
+TRY_MARGIN = timedelta(seconds=60)
+
+
+def retry_silent_before(now, deliveries_field: str, time_field: str) -> Q:
+    """Rows whose latest try (``time_field``) is old enough that the retry it
+    may have scheduled is overdue: the retry message was lost (a broker
+    restarted without persistence drops the countdowns it held, and a worker
+    that lost its connection drops those it was holding).
+
+    After the n-th try the task's retry waits at most min(300, 2**n) s
+    (clinic.celery.backoff with request.retries <= n - 1); the wait allowed
+    here is the next one up, min(300, 2**(n+1)), in case a try that failed
+    before it could count itself (the database down) came between, plus
+    TRY_MARGIN. A first try that failed is retried within 4 s, so its lost
+    retry is swept after 64 s, not after CHAIN_SILENT_AFTER (the fault run's
+    drain once waited six minutes on one case for this, issue 22's CI).
+    """
+    q = Q(**{f"{time_field}__lt": now - CHAIN_SILENT_AFTER})
+    for n in range(0, 9):  # 2**(n+1) reaches 300 s at n = 8
+        wait = timedelta(seconds=min(300, 2 ** (n + 1))) + TRY_MARGIN
+        q |= Q(**{deliveries_field: n, f"{time_field}__lt": now - wait})
+    return q
+
+
 # A notification handed to the broker this long ago whose task never started
 # since (no try after the hand-over) lost its message: a broker restarted
 # without persistence drops what it held. Its chain never began, so sending it
@@ -144,7 +171,7 @@ def outbox_sweep(now=None) -> int:
             Outbox.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 stale,
-                Q(last_delivery_at__isnull=True) | Q(last_delivery_at__lt=chain_over),
+                Q(last_delivery_at__isnull=True) | retry_silent_before(now, "deliveries", "last_delivery_at"),
                 state=Outbox.State.PENDING,
                 created_at__lt=cutoff,
             )
@@ -170,12 +197,13 @@ def _sweep_notifications(now, cutoff, chain_over) -> None:
     """Enqueue pending notifications without a live retry chain; give up on
     those that used every try (marked failed, staff told once a day).
 
-    Alive means handed to the broker (``enqueued_at``) or tried
-    (``last_attempt_at``) less than CHAIN_SILENT_AFTER ago: the message may be
-    waiting behind others or for its retry's countdown. A notification whose
-    enqueue failed (no ``enqueued_at``) is taken after ``cutoff``, and one
-    handed over MESSAGE_LOST_AFTER ago and never tried since lost its message
-    (a broker restarted without persistence): it is taken too."""
+    Alive means handed to the broker (``enqueued_at``) less than
+    CHAIN_SILENT_AFTER ago, or tried (``last_attempt_at``) recently enough that
+    its retry may still be counting down (retry_silent_before). A
+    notification whose enqueue failed (no ``enqueued_at``) is taken after
+    ``cutoff``; one handed over MESSAGE_LOST_AFTER ago and never tried since
+    lost its message (a broker restarted without persistence), and so did one
+    tried since whose retry is overdue: both are taken too."""
     from ..models import Notification
     from ..tasks import send_notification
     from .alerts import system_alert_raise
@@ -189,8 +217,9 @@ def _sweep_notifications(now, cutoff, chain_over) -> None:
                 | (
                     Q(enqueued_at__lt=now - MESSAGE_LOST_AFTER)
                     & (Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=F("enqueued_at")))
-                ),
-                Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=chain_over),
+                )
+                | Q(last_attempt_at__gte=F("enqueued_at")),  # tried since: the next clause asks if its retry is late
+                Q(last_attempt_at__isnull=True) | retry_silent_before(now, "attempts", "last_attempt_at"),
                 state=Notification.State.PENDING,
                 created_at__lt=cutoff,
             )

@@ -194,7 +194,56 @@ def test_a_message_the_broker_lost_is_sent_again_but_a_tried_one_is_left_to_its_
     handed_over = now - dispatch.MESSAGE_LOST_AFTER - timedelta(seconds=5)
     Notification.objects.filter(pk=lost.pk).update(enqueued_at=handed_over)
     Notification.objects.filter(pk=tried.pk).update(
-        enqueued_at=handed_over, last_attempt_at=handed_over + timedelta(seconds=1), attempts=1
+        enqueued_at=handed_over, last_attempt_at=now - timedelta(seconds=10), attempts=1
     )
     dispatch.outbox_sweep(now=now)
     assert sent == [lost.pk]
+
+
+@pytest.mark.django_db
+def test_a_retry_the_broker_lost_is_sent_again_once_it_is_overdue(monkeypatch):
+    """A try that failed schedules its retry a few seconds on (the first
+    retry within 4 s); a broker restart loses that countdown. The sweep takes
+    the row once the retry is overdue by a worker's longest try, not after
+    the six minutes a chain at its longest waits get; a row with many tries
+    behind it (waits up to 300 s) is still left to its chain."""
+    sent = []
+    monkeypatch.setattr(dispatch, "enqueue_now", lambda task, *args, **kw: sent.append(args[0]) or True)
+    now = clock.now()
+    handed_over = now - timedelta(minutes=2)
+    first_try_lost, first_try_waiting, late_try_waiting = (old_pending_notification() for _ in range(3))
+    for note, attempts, tried_ago in (
+        (first_try_lost, 1, 70),  # retry due within 4 s: overdue
+        (first_try_waiting, 1, 20),  # within its window
+        (late_try_waiting, 9, 200),  # retry may wait up to 300 s
+    ):
+        Notification.objects.filter(pk=note.pk).update(
+            enqueued_at=handed_over, last_attempt_at=now - timedelta(seconds=tried_ago), attempts=attempts
+        )
+    dispatch.outbox_sweep(now=now)
+    assert sent == [first_try_lost.pk]
+
+
+@pytest.mark.django_db
+def test_a_routing_retry_the_broker_lost_is_sent_again_once_it_is_overdue(monkeypatch):
+    """The same for routing: a case whose first delivery failed (the database
+    restarting) and whose retry message was lost is routed about a minute
+    later (the fault run's drain had waited six minutes on one), while one
+    delivered many times is left to its chain's longer waits."""
+    sent = []
+    monkeypatch.setattr(dispatch, "enqueue_now", lambda task, *args, **kw: sent.append(args[0]) or True)
+    now = clock.now()
+    created = now - timedelta(minutes=2)
+    rows = {}
+    for name, deliveries, delivered_ago in (("lost", 1, 70), ("waiting", 1, 20), ("late", 8, 200)):
+        case = CaseFactory()
+        rows[name] = Outbox.objects.create(
+            case=case,
+            created_at=created,
+            enqueued_at=created,
+            deliveries=deliveries,
+            last_delivery_at=now - timedelta(seconds=delivered_ago),
+        )
+    dispatch.outbox_sweep(now=now)
+    assert sent == [rows["lost"].case_id]
+    assert Outbox.objects.get(pk=rows["lost"].pk).enqueue_count == 1
