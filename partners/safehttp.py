@@ -22,7 +22,8 @@ IPv4 address it carries. Loopback is allowed only when ``allow_loopback``
 off), and plain http only to loopback.
 
 No proxy from the environment, no redirects (the body is signed for this URL),
-and one deadline for connect, send and answer together (``timeout``).
+and one deadline for the name lookup, connect, send and answer together
+(``timeout``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import socket
 import ssl
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from socket import getaddrinfo  # the one name lookup; tests replace it with their own resolver
 from urllib.parse import urlsplit
@@ -146,15 +149,37 @@ class Destination:
     addresses: tuple[str, ...]  # every one checked
 
 
-def destination_resolve(url: str, *, allow_loopback: bool) -> Destination:
-    """Resolve the URL's host once and check every address; raise DestinationRefused."""
+# Name lookups run here, a few at a time, so a caller can stop waiting for one:
+# getaddrinfo itself cannot be interrupted, and the system resolver may take
+# its own timeout times its attempts (often 10 s or more) to give up. A lookup
+# still stuck when its caller has given up keeps its thread until the resolver
+# returns; with every thread stuck, further lookups wait in line and their
+# callers give up on time all the same.
+_LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+
+
+def _lookup(host: str, port: int, timeout: float | None):
+    future = _LOOKUPS.submit(getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        future.cancel()  # still waiting in line: never started
+        raise TimeoutError(f"{host} did not resolve within {timeout:g} s") from None
+
+
+def destination_resolve(url: str, *, allow_loopback: bool, timeout: float | None = None) -> Destination:
+    """Resolve the URL's host once and check every address; raise
+    DestinationRefused, or TimeoutError when the lookup takes longer than
+    ``timeout`` seconds."""
     problem = url_problem(url, allow_loopback=allow_loopback, resolved_later=True)
     if problem:
         raise DestinationRefused(f"{problem} ({url!r})")
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        infos = _lookup(parts.hostname, port, timeout)
+    except TimeoutError:
+        raise
     except OSError as exc:
         raise DestinationRefused(f"{parts.hostname} does not resolve: {exc}") from exc
     addresses = tuple(dict.fromkeys(info[4][0] for info in infos))
@@ -197,11 +222,11 @@ def post(url: str, body: bytes, headers: dict, *, timeout: float, allow_loopback
     """POST ``body`` to a checked address of ``url``; the answer's status code.
 
     Raises DestinationRefused, OSError (refused, reset, TLS) or TimeoutError.
-    ``timeout`` bounds connect, send and the answer's status line and headers
-    together: a server that answers a byte at a time is cut off all the same.
+    ``timeout`` bounds the name lookup, connect, send and the answer's status
+    line and headers together: a server that answers a byte at a time is cut off all the same.
     The answer's body is not read."""
     deadline = time.monotonic() + timeout
-    destination = destination_resolve(url, allow_loopback=allow_loopback)
+    destination = destination_resolve(url, allow_loopback=allow_loopback, timeout=timeout)
     conn, error = None, None
     for address in destination.addresses:
         remaining = deadline - time.monotonic()

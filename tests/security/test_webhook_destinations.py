@@ -13,6 +13,7 @@ reads "could not deliver". A test resolver stands in for DNS (no outside lookup)
 
 import logging
 import socket
+import threading
 from io import StringIO
 
 import pytest
@@ -254,3 +255,35 @@ def test_every_failed_attempt_reads_the_same_in_the_admin(client, seeded, settin
         assert "could not deliver" in page
         for detail in ("HTTP 500", "ConnectionRefused", "169.254", "Timeout", "answered"):
             assert detail not in page
+
+
+def test_a_name_lookup_that_never_answers_is_cut_off_at_the_deadline(monkeypatch):
+    """A resolver that hangs (a DNS server dropping packets) cannot hold a
+    webhook worker past the send's deadline: the lookup counts against it."""
+    release = threading.Event()
+    looked_up = []
+
+    def hanging_resolver(host, port, *args, **kwargs):
+        looked_up.append(host)
+        release.wait(30)
+        raise OSError("gave up")
+
+    monkeypatch.setattr(safehttp, "getaddrinfo", hanging_resolver)
+    outcome = []
+
+    def send():
+        try:
+            safehttp.post("https://slow-dns.partner.test/hook", b"{}", {}, timeout=0.5, allow_loopback=False)
+        except Exception as exc:  # noqa: BLE001  (the outcome is what the test checks)
+            outcome.append(exc)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    sender.join(10)  # without the bound, the send waits for the resolver (30 s here)
+    try:
+        assert not sender.is_alive(), "the send waited for the name lookup past its deadline"
+        assert looked_up == ["slow-dns.partner.test"]
+        [exc] = outcome
+        assert isinstance(exc, TimeoutError) and "did not resolve within 0.5 s" in str(exc)
+    finally:
+        release.set()
