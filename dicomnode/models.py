@@ -73,6 +73,9 @@ class ReceivedStudy(models.Model):
     claim_token = models.CharField(max_length=32, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True, help_text="The reason, never health data.")
+    # Attempts begun and never ended: worker processes that died on this study
+    # (clinic.untrusted's poison rule; cleared whenever an attempt ends).
+    unfinished_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = "received imaging study"

@@ -33,6 +33,7 @@ from django.db.models import Q
 
 from clinic.encrypted_tempfile import EncryptedTemporaryFile
 from clinic.models import AuditEntry, audit_record
+from clinic.untrusted import run_untrusted
 from intake import clock, storage
 from intake.models import CaseEvent, ReviewRequest
 from intake.services.errors import ServiceError
@@ -159,6 +160,57 @@ def received_study_process(
     token = _claim(received_study_id, now=now, states=PENDING | {S.ATTACHED}, due_only=True)
     if token is None:
         return None
+    # Orthanc's bytes are untrusted: a study that killed two worker processes
+    # (claims that ran out with their attempt never ended) is not tried again.
+    return run_untrusted(
+        begin=lambda: _attempt_begin(received_study_id),
+        end=lambda: _attempt_end(received_study_id),
+        give_up=lambda deaths: _give_up(received_study_id, token, deaths),
+        work=lambda: _process(received_study_id, token, client=client, now=now),
+    )
+
+
+UNSAFE_STUDY_ERROR = "Stopped the worker reading it twice; not tried again. Ask the sender for a new copy."
+
+
+def _attempt_begin(rs_id: int) -> int:
+    """Count an attempt, committed before the work; how many earlier ones never ended."""
+    with transaction.atomic():
+        rs = ReceivedStudy.objects.select_for_update().get(pk=rs_id)
+        earlier = rs.unfinished_attempts
+        rs.unfinished_attempts = earlier + 1
+        rs.save(update_fields=["unfinished_attempts"])
+    return earlier
+
+
+def _attempt_end(rs_id: int) -> None:
+    ReceivedStudy.objects.filter(pk=rs_id).update(unfinished_attempts=0)
+
+
+def _give_up(rs_id: int, token: str, deaths: int) -> ReceivedStudy:
+    """Worker processes died on this study ``deaths`` times: refuse it (or, for
+    later images of an attached study, stop fetching them) and tell staff once."""
+    from intake.services.alerts import system_alert_raise
+
+    log.error("DICOM node: study #%s given up after %s worker deaths", rs_id, deaths)
+    state = ReceivedStudy.objects.values_list("state", flat=True).get(pk=rs_id)
+    if state == S.ATTACHED:
+        rs = _more_done(rs_id, token, UNSAFE_STUDY_ERROR)
+    else:
+        rs = _settle(rs_id, token, S.REJECTED, error=UNSAFE_STUDY_ERROR)
+    system_alert_raise(
+        key=f"received-study-unsafe:{rs_id}",
+        subject=f"Received imaging study #{rs_id} could not be read safely",
+        body=(
+            f"Received imaging study #{rs_id} stopped the worker process reading it {deaths} times, so it is no "
+            "longer tried. Nothing from it was attached. In the admin, open Received imaging studies, and ask "
+            "the imaging centre that sent it for a new copy."
+        ),
+    )
+    return rs
+
+
+def _process(received_study_id: int, token: str, *, client: OrthancClient, now: datetime) -> ReceivedStudy:
     orthanc_id, state = ReceivedStudy.objects.values_list("orthanc_id", "state").get(pk=received_study_id)
     try:
         header = client.study(orthanc_id)

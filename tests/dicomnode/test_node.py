@@ -370,3 +370,43 @@ def test_a_series_sent_after_the_study_was_attached_is_attached_too_once(db, ort
     assert case.files.count() == 2
     assert CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.STATUS, to_status=Status.MRI_RECEIVED).count() == 1
     assert CaseEvent.objects.filter(case=case, summary__contains="2 more image(s)").count() == 1
+
+
+def test_a_study_that_killed_two_workers_is_refused_and_staff_told_once(db, orthanc, tmp_path):
+    """Orthanc's bytes are untrusted: a study on which two worker processes
+    died (their claims ran out, their attempts never ended) is not fetched a
+    third time. It is refused with the reason, nothing is attached, and staff
+    get one alert however often beat polls."""
+    from intake.models import SystemAlert
+
+    case = CaseFactory(status=Status.AWAITING_MRI)
+    files, _ = write_mr_series(tmp_path / "s", patient_name="VANE^ODA", accession=case.reference, slices=2)
+    orthanc.send(files)
+    poll_until(
+        lambda: ReceivedStudy.objects.exists(), poll=lambda: services.received_studies_record(client=orthanc.client())
+    )
+    rs = ReceivedStudy.objects.get()
+    # What two dead processes leave: two attempts begun, none ended, the last claim run out.
+    ReceivedStudy.objects.filter(pk=rs.pk).update(
+        unfinished_attempts=2, claim_token="dead", claimed_until=clock.now() - timedelta(seconds=1)
+    )
+    for _ in range(3):
+        orthanc_poll()
+    rs.refresh_from_db()
+    assert (rs.state, rs.last_error) == (S.REJECTED, services.UNSAFE_STUDY_ERROR)
+    assert rs.case is None and MriFile.objects.count() == 0 and stored_objects() == []
+    [alert] = SystemAlert.objects.filter(key=f"received-study-unsafe:{rs.pk}")
+    assert "could not be read safely" in alert.subject
+
+
+def test_one_dead_worker_is_bad_luck_and_an_attempt_that_ends_clears_the_count(db, orthanc, tmp_path):
+    case = CaseFactory(status=Status.AWAITING_MRI)
+    files, _ = write_mr_series(tmp_path / "s", patient_name="VANE^IDA", accession=case.reference, slices=2)
+    orthanc.send(files)
+    poll_until(
+        lambda: ReceivedStudy.objects.exists(), poll=lambda: services.received_studies_record(client=orthanc.client())
+    )
+    ReceivedStudy.objects.update(unfinished_attempts=1)
+    poll_until(lambda: ReceivedStudy.objects.filter(state=S.ATTACHED).exists())
+    rs = ReceivedStudy.objects.get()
+    assert (rs.case, rs.unfinished_attempts) == (case, 0)
