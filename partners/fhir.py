@@ -466,11 +466,10 @@ def _review_resources(case, refs, report) -> list[dict]:
     """The structured review as a DiagnosticReport (note profile) with one
     Observation per spinal level and the clinical summary PDF as presentedForm."""
     version, summary = report
-    level_label = {lv.value: str(lv.label) for lv in _levels()}
     made_at = version.created_at.isoformat()
     observations = []
     for finding in version.findings.all():
-        level = level_label.get(finding.level, finding.level)
+        level = finding.level  # "L4-5"
         site = codes.level_site(level)
         observations.append(
             {
@@ -510,12 +509,6 @@ def _review_resources(case, refs, report) -> list[dict]:
         "presentedForm": [_drop_empty(attachment)] if attachment else None,
     }
     return [report_resource, *observations]
-
-
-def _levels():
-    from reviews.choices import Level
-
-    return list(Level)
 
 
 def case_bundle(case: ReviewRequest, *, studies=(), letter=None, report=None) -> dict:
