@@ -609,3 +609,25 @@ def test_one_person_in_two_cases_is_one_patient(client, seeded, referral_body):
     patients = [_resources(client.get(f"/api/v1/cases/{r}/fhir", **auth(key)).json(), "Patient")[0] for r in refs]
     assert patients[0]["identifier"] == patients[1]["identifier"] and patients[0]["id"] == patients[1]["id"]
     assert not {i["value"] for i in patients[0]["identifier"]} & {i["value"] for i in patients[2]["identifier"]}
+
+
+def test_codes_said_to_come_from_the_us_core_package_are_in_it():
+    """fhir_codes names the value set each US Core code came from: it is there, with that display."""
+    checked = 0
+    for code in fhir_codes.ALL_CODES:
+        if "ValueSet " not in code.source:
+            continue
+        name = code.source.split("ValueSet ", 1)[1].split()[0].rstrip(",;")
+        vs = _load(f"ValueSet-{name}.json")
+        listed = {
+            (inc.get("system"), c["code"]): c.get("display")
+            for inc in vs["compose"]["include"]
+            for c in inc.get("concept", [])
+        }
+        if not listed:  # a whole code system (or a filter): the system must be the one included
+            assert code.system in {inc.get("system") for inc in vs["compose"]["include"]}, code
+        else:
+            assert (code.system, code.code) in listed, code
+            assert listed[(code.system, code.code)] in (None, code.display), code
+        checked += 1
+    assert checked >= 5
