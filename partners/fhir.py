@@ -242,10 +242,12 @@ def _patient(case: ReviewRequest, pid: str, persons: list[str]) -> dict:
     else:  # nothing to link by: the identifier names this case's patient only
         identifiers = [{"use": "temp", "system": _sid("case-patient"), "value": case.reference}]
     telecom = []
-    if case.phone:
-        telecom.append({"system": "phone", "value": case.phone, "use": "mobile" if case.consent_text else "home"})
+    if case.phone:  # a phone the patient lets us text is a mobile; otherwise its use is not known
+        telecom.append(
+            _drop_empty({"system": "phone", "value": case.phone, "use": "mobile" if case.consent_text else ""})
+        )
     if case.email:
-        telecom.append({"system": "email", "value": case.email, "use": "home"})
+        telecom.append({"system": "email", "value": case.email})
     language = codes.LANGUAGES.get(case.language)
     communication = None
     if language is not None:
