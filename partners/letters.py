@@ -26,12 +26,13 @@ from .models import FhirLetter
 log = logging.getLogger(__name__)
 
 
-def fhir_letter_pdf(*, case: ReviewRequest, version, render) -> bytes:
-    """The letter's PDF for ``version`` (a reviews.ReviewVersion) of ``case``:
-    the stored rendering of that version if there is one, else ``render(case,
-    version)``, stored for next time. A stored copy that fails its integrity
-    check, or a storage that is down, only costs a fresh rendering."""
-    row = FhirLetter.objects.filter(case=case).first()
+def fhir_letter_pdf(*, case: ReviewRequest, version, render, kind: str = FhirLetter.Kind.LETTER) -> bytes:
+    """The PDF of kind ``kind`` (the result letter, or the clinical summary) for
+    ``version`` (a reviews.ReviewVersion) of ``case``: the stored rendering of
+    that version if there is one, else ``render(case, version)``, stored for next
+    time. A stored copy that fails its integrity check, or a storage that is
+    down, only costs a fresh rendering."""
+    row = FhirLetter.objects.filter(case=case, kind=kind).first()
     if row is not None and row.review_version == version.pk:
         try:
             return b"".join(storage.iter_decrypted(row.stored_name, sha256=row.sha256))
@@ -39,24 +40,24 @@ def fhir_letter_pdf(*, case: ReviewRequest, version, render) -> bytes:
             log.warning("stored FHIR letter %s not readable (%s): rendering again", row.pk, type(exc).__name__)
     pdf = render(case, version)
     try:
-        _keep(case, version.pk, pdf)
+        _keep(case, kind, version.pk, pdf)
     except storage.StorageUnavailable as exc:  # the export goes on; the next one tries to keep it again
         log.warning("FHIR letter not kept, storage unavailable: %s", type(exc).__name__)
     return pdf
 
 
-def _keep(case: ReviewRequest, version_pk: int, pdf: bytes) -> None:
+def _keep(case: ReviewRequest, kind: str, version_pk: int, pdf: bytes) -> None:
     name, _size, sha256 = storage.store_encrypted(io.BytesIO(pdf))
     try:
         with transaction.atomic():
             # The row locked: two exports at once keep one file and delete the other.
-            current = FhirLetter.objects.select_for_update().filter(case=case).first()
+            current = FhirLetter.objects.select_for_update().filter(case=case, kind=kind).first()
             if current is not None and current.review_version == version_pk:
                 unused = name  # another export kept this version first
             else:
                 unused = current.stored_name if current is not None else None
                 FhirLetter.objects.update_or_create(
-                    case=case, defaults={"review_version": version_pk, "stored_name": name, "sha256": sha256}
+                    case=case, kind=kind, defaults={"review_version": version_pk, "stored_name": name, "sha256": sha256}
                 )
             if unused:
                 transaction.on_commit(lambda: _delete_quietly(unused))

@@ -166,12 +166,21 @@ class FhirLetter(models.Model):
     rendering takes WeasyPrint a fifth of a second, and the EHR polls. Written
     and purged by partners.letters only."""
 
-    case = models.OneToOneField(ReviewRequest, on_delete=models.CASCADE, related_name="+")
+    class Kind(models.TextChoices):
+        LETTER = "letter", "result letter"
+        SUMMARY = "summary", "clinical summary"
+
+    case = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="+")
+    # The patient's result letter, or the clinical summary (the DiagnosticReport's presentedForm).
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.LETTER)
     # The review version (its pk) the PDF was made from: another version renders again.
     review_version = models.PositiveBigIntegerField()
     stored_name = models.CharField(max_length=100)
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="one_fhir_document_per_kind")]
+
     def __str__(self):
-        return f"FHIR letter of case {self.case_id} (review version {self.review_version})"
+        return f"FHIR {self.kind} of case {self.case_id} (review version {self.review_version})"

@@ -238,24 +238,27 @@ class QuestionnaireView(APIView):
 
 
 def _bundle(case: ReviewRequest) -> dict:
-    from imaging.models import ImagingStudy
+    from imaging.selectors import case_studies
 
-    studies = ImagingStudy.objects.filter(case=case).prefetch_related("series")
-    return fhir.case_bundle(case, studies=list(studies), letter=_letter(case))
+    letter, report = _documents(case)
+    return fhir.case_bundle(case, studies=case_studies(case), letter=letter, report=report)
 
 
-def _letter(case: ReviewRequest):
-    """(date, PDF) of the result letter the patient can read now, or None."""
+def _documents(case: ReviewRequest):
+    """((date, letter PDF), (review version, summary PDF)) of the result the
+    patient can read now, or (None, None)."""
     try:
-        from reviews.documents import letter_pdf
+        from reviews.documents import letter_pdf, summary_pdf
         from reviews.selectors import letter_for_patient
     except ImportError:  # a checkout without the reviews app's letter: the Bundle goes without it
-        return None
+        return None, None
     version = letter_for_patient(case)
     if version is None:
-        return None
+        return None, None
     # Rendered once per review version and kept encrypted (partners.letters).
-    return version.created_at, letters.fhir_letter_pdf(case=case, version=version, render=letter_pdf)
+    letter = letters.fhir_letter_pdf(case=case, version=version, render=letter_pdf)
+    summary = letters.fhir_letter_pdf(case=case, version=version, render=summary_pdf, kind="summary")
+    return (version.created_at, letter), (version, summary)
 
 
 def api_not_found(request, *args, **kwargs):

@@ -279,6 +279,12 @@ else:
     MAILERS = mailer(_email["EMAIL_BACKEND"])
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="MRI review <no-reply@spineclinic.example>")
 INTAKE_SITE_URL = env("INTAKE_SITE_URL", default="http://127.0.0.1:8000")
+# The FHIR export (partners.fhir): the URI under which the clinic's own identifier and code
+# systems are named (never the site's address, which moves), and the HMAC key of the person
+# identifier that links one person's cases (empty: derived from DJANGO_SECRET_KEY). Changing
+# either changes every identifier the EHR has already stored.
+INTAKE_FHIR_SYSTEM_BASE = env("INTAKE_FHIR_SYSTEM_BASE", default="https://fhir.riverside-spine.example").rstrip("/")
+INTAKE_FHIR_PERSON_KEY = env("INTAKE_FHIR_PERSON_KEY", default="")
 
 # --- Celery -----------------------------------------------------------------
 # Read by clinic/celery.py with namespace="CELERY".

@@ -56,12 +56,16 @@ def test_the_letter_is_rendered_once_per_review_version_kept_encrypted_and_purge
     first = _version(review, 1, "Your MRI shows wear that fits your pain.")
     ReviewRequest.objects.filter(pk=case.pk).update(status="not_candidate")
 
-    with mock.patch("reviews.documents.letter_pdf", wraps=reviews_documents.letter_pdf) as render:
+    with (
+        mock.patch("reviews.documents.letter_pdf", wraps=reviews_documents.letter_pdf) as render,
+        mock.patch("reviews.documents.summary_pdf", wraps=reviews_documents.summary_pdf) as summary,
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             pdfs = [_letter(client, ref, key_a) for _ in range(3)]
         assert render.call_count == 1
+        assert summary.call_count == 1  # the DiagnosticReport's summary PDF: kept the same way
         assert pdfs[0].startswith(b"%PDF") and pdfs[0] == pdfs[1] == pdfs[2]
-        kept = FhirLetter.objects.get(case=case)
+        kept = FhirLetter.objects.get(case=case, kind="letter")
         assert kept.review_version == first.pk
         with storage.mri_storage().open(storage.key_for(kept.stored_name)) as fh:
             at_rest = fh.read()
@@ -74,13 +78,14 @@ def test_the_letter_is_rendered_once_per_review_version_kept_encrypted_and_purge
             assert _letter(client, ref, key_a) == newer
         assert render.call_count == 2
         assert render.call_args.args[1] == second
-        assert FhirLetter.objects.get(case=case).review_version == second.pk
+        assert FhirLetter.objects.get(case=case, kind="letter").review_version == second.pk
         assert not storage.exists_stored(kept.stored_name)
 
-    newest = FhirLetter.objects.get(case=case)
+    kept = list(FhirLetter.objects.filter(case=case))
+    assert sorted(row.kind for row in kept) == ["letter", "summary"]  # the summary PDF is kept the same way
     case_purge(case_id=case.pk)
     assert not FhirLetter.objects.filter(case=case).exists()
-    assert not storage.exists_stored(newest.stored_name)
+    assert not any(storage.exists_stored(row.stored_name) for row in kept)
 
 
 def test_a_damaged_kept_copy_is_rendered_again(client, seeded, key_a, referral_body):
@@ -93,5 +98,5 @@ def test_a_damaged_kept_copy_is_rendered_again(client, seeded, key_a, referral_b
     _version(Review.objects.create(case=case), 1, "Your MRI shows wear that fits your pain.")
     ReviewRequest.objects.filter(pk=case.pk).update(status="not_candidate")
     assert _letter(client, ref, key_a).startswith(b"%PDF")
-    FhirLetter.objects.filter(case=case).update(sha256="0" * 64)
+    FhirLetter.objects.filter(case=case).update(sha256="0" * 64)  # both kept PDFs
     assert _letter(client, ref, key_a).startswith(b"%PDF")

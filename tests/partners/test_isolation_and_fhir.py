@@ -76,15 +76,25 @@ def test_the_bundle_round_trips_through_fhir_resources(client, seeded, partner_a
     by_type = {}
     for entry in bundle.entry:
         by_type.setdefault(entry.resource.get_resource_type(), []).append(entry.resource)
-    assert sorted(by_type) == ["Condition", "ImagingStudy", "Patient", "QuestionnaireResponse", "ServiceRequest"]
+    assert sorted(by_type) == [
+        "Condition",
+        "ImagingStudy",
+        "Organization",
+        "Patient",
+        "QuestionnaireResponse",
+        "ServiceRequest",
+    ]
     assert "DocumentReference" not in by_type  # no result letter exists yet (docs/partners.md)
     patient = by_type["Patient"][0]
     assert patient.name[0].family == "Reyes" and str(patient.birthDate) == "1971-04-02"
-    assert {c.code.text for c in by_type["Condition"]} == {"Herniated disc", "Facet joint arthropathy"}
+    told = {c.code.text for c in by_type["Condition"] if c.category[0].coding[0].code == "problem-list-item"}
+    assert told == {"Herniated disc", "Facet joint arthropathy"}
     sr = by_type["ServiceRequest"][0]
-    assert sr.requester.display == "Northside Family Practice" and sr.priority == "routine"
+    organizations = {f"urn:uuid:{o.id}": o.name for o in by_type["Organization"]}
+    assert organizations[sr.requester.reference] == "Northside Family Practice" and sr.priority == "routine"
     study_res = by_type["ImagingStudy"][0]
     assert study_res.numberOfSeries == 1 and study_res.identifier[0].value == "urn:oid:1.2.826.0.1.3680043.8.498.1"
+    assert study_res.series[0].uid == "1.2.826.0.1.3680043.8.498.2"
     qr = by_type["QuestionnaireResponse"][0]
     answers = {item.linkId: item.answer for item in qr.item}
     assert answers["severity"][0].valueInteger == 6
