@@ -44,9 +44,7 @@ def booked(seeded_tx):
         "findings": [],
     }
     review_save(case=case, author=clinician, data=data, expected_version=0)
-    consult_schedule(
-        case=case, actor=coordinator, starts_at=CONSULT_AT, clinician=clinician, place="2nd floor, Room 4"
-    )
+    consult_schedule(case=case, actor=coordinator, starts_at=CONSULT_AT, clinician=clinician, place="2nd floor, Room 4")
     return case
 
 
