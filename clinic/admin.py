@@ -1,4 +1,4 @@
-"""The audit trail in the admin: read-only, for supervisors and superusers.
+"""The clinic's admin pages. The audit trail: read-only, for supervisors and superusers.
 
 Visibility is permission-based (``clinic.view_auditentry``, which the
 Supervisor group holds); nobody adds, changes or deletes an entry here, and
@@ -6,9 +6,10 @@ the model refuses it anyway (append-only, hash-chained).
 """
 
 from django.contrib import admin
+from modeltranslation.admin import TranslationAdmin
 
 from .admin_audit import AuditedAdminMixin
-from .models import AuditEntry, ClosureDay
+from .models import AuditEntry, ClosureDay, StaffProfile
 
 
 @admin.register(AuditEntry)
@@ -53,3 +54,22 @@ class ClosureDayAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.display(description="day")
     def weekday(self, obj):
         return f"{obj.date:%A}"
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(AuditedAdminMixin, TranslationAdmin):
+    """How staff are named on result letters, consults and the clinical
+    summary: a display name and credentials, in English and Spanish.
+    Supervisors hold the add/change permissions (clinic.seed)."""
+
+    list_display = ["display_name", "credentials", "user"]
+    list_select_related = ["user"]
+    search_fields = ["display_name", "user__username"]
+    fields = ["user", "display_name", "credentials"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            from django.contrib.auth import get_user_model
+
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

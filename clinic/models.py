@@ -1,5 +1,6 @@
 """What spans apps: the append-only, keyed hash chain of the audit trail, and
-failed attempts counted where the cache cannot lose them."""
+failed attempts counted where the cache cannot lose them, the clinic's
+closure days, heartbeats, and how staff are named to patients (StaffProfile)."""
 
 import hashlib
 import hmac
@@ -246,3 +247,40 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class StaffProfile(models.Model):
+    """How a staff member is named to patients and their doctors: the signer of
+    a result letter and the clinician of a consult ("Dr Ana Ruiz", "MD, spine
+    surgeon"). Per language (clinic/translation.py), English the fallback.
+    Supervisors edit it in the admin. Without one, patients read the account's
+    full name, or "a doctor on our spine team": never the sign-in name."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    display_name = models.CharField(
+        max_length=120, help_text="As patients read it, with any title, e.g. “Dr Ana Ruiz”."
+    )
+    credentials = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Degrees and role, e.g. “MD, spine surgeon”. Printed under the name on result letters.",
+    )
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self):
+        return self.display_name
+
+
+def staff_shown(user) -> dict:
+    """``{"name": ..., "credentials": ...}`` for ``user`` as patients read it:
+    the profile (in the active language), else the account's full name with no
+    credentials; empty strings when neither exists (the caller says "a doctor
+    on our spine team"). Never the username."""
+    if user is None:
+        return {"name": "", "credentials": ""}
+    profile = StaffProfile.objects.filter(user_id=user.pk).first()
+    if profile is not None and profile.display_name:
+        return {"name": profile.display_name, "credentials": profile.credentials}
+    return {"name": user.get_full_name().strip(), "credentials": ""}

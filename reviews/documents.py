@@ -2,24 +2,34 @@
 the result letter and the clinical summary as PDF (WeasyPrint), and the
 consult as an iCalendar file (RFC 5545, written by hand: one event).
 
+``letter_context`` is the one source of what the letter says, for the status
+page (reviews.templatetags) and the PDF alike: the consult's date, time (the
+clinic's zone, named) and place, the signer as StaffProfile names them, the
+clinic's address. ``consult_shown`` is the consult as every patient-facing
+place words it (the status page's box, the letter, the result message).
+
 Rendering fetches nothing from the network: the fetcher below serves only
 files under the project's own ``static/`` folder and refuses anything else.
 Fonts are the system's DejaVu (fonts-dejavu-core), found by fontconfig, not
 fetched.
 """
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext
 
+from clinic.models import staff_shown
+from clinic.templatetags.clinic_time import clinic_zone, clinic_zone_name
 from intake.models import ReviewRequest
+from intake.transitions import Status
 
 from .models import Consult, ReviewVersion
+from .selectors import consult_current
 
 
 def _project_static() -> Path:
@@ -51,14 +61,74 @@ def render_pdf(template: str, context: dict) -> bytes:
     return HTML(string=html, base_url=_project_static().as_uri() + "/", url_fetcher=_fetcher()).write_pdf()
 
 
-def document_context(case: ReviewRequest, version: ReviewVersion) -> dict:
+# --- What the patient reads -------------------------------------------------------
+def patient_date(moment) -> str:
+    """A day as patients read it, in the clinic's zone and the active language's
+    one date format (DATE_FORMAT: "7 December 2026", "7 de diciembre de 2026")."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(clinic_zone())
+    return formats.date_format(moment, "DATE_FORMAT")
+
+
+def consult_place_lines(consult: Consult) -> list[str]:
+    """Where an in-person consult is, as lines. A place that names only a room
+    ("2nd floor, Room 4") is at the clinic: the clinic's address follows it.
+    A place that already holds the address's first part is shown as typed."""
+    place = consult.place.strip()
+    if not place:
+        return []
+    address = settings.INTAKE_CLINIC_ADDRESS.strip()
+    street = address.split(",")[0].strip().lower()
+    if street and street not in place.lower():
+        return [place, address]
+    return [place]
+
+
+def consult_shown(consult: Consult | None) -> dict | None:
+    """The consult in words: weekday and date, time, the clinic's zone named,
+    the place as lines, the video link, and the clinician as StaffProfile names
+    them. Formatted in the active language (callers render in the case's)."""
+    if consult is None:
+        return None
+    local = consult.starts_at.astimezone(clinic_zone())
+    return {
+        "date": f"{formats.date_format(local, 'l')} {formats.date_format(local, 'DATE_FORMAT')}",
+        "time": formats.date_format(local, "g:i a"),
+        "zone": clinic_zone_name(local),
+        "minutes": consult.duration_minutes,
+        "place_lines": consult_place_lines(consult),
+        "video_url": consult.video_url,
+        "clinician": staff_shown(consult.clinician),
+    }
+
+
+def booked_consult(case: ReviewRequest | None) -> Consult | None:
+    """The consult to show the patient: the latest booking while the case is
+    "consult scheduled" (a consult held or cancelled is no longer news)."""
+    if case is None or case.status != Status.CONSULT_SCHEDULED or case.purged_at is not None:
+        return None
+    return consult_current(case.pk)
+
+
+def letter_context(case: ReviewRequest, version: ReviewVersion) -> dict:
+    """Everything reviews/_letter_body.html reads, for the page and the PDF."""
     return {
         "case": case,
         "review": version,
-        "findings": list(version.findings.all()),
         "clinic_name": settings.INTAKE_CLINIC_NAME,
         "clinic_phone": settings.INTAKE_CLINIC_PHONE,
+        "clinic_address": settings.INTAKE_CLINIC_ADDRESS,
         "has_mri": case.mri_expected or case.mri_received_at is not None,
+        "consult": consult_shown(booked_consult(case)),
+        "signer": staff_shown(version.author),
+        "written_on": patient_date(version.created_at),
+    }
+
+
+def document_context(case: ReviewRequest, version: ReviewVersion) -> dict:
+    return {
+        **letter_context(case, version),
+        "findings": list(version.findings.all()),
         "made_on": timezone.localdate(),
         # <html lang> of the PDF: the language it is rendered in (the reader's).
         "LANGUAGE_CODE": get_language() or settings.LANGUAGE_CODE,
@@ -107,7 +177,7 @@ def consult_ics(consult: Consult) -> str:
     description = gettext(
         "Your consultation about your review. Bring a list of your medicines. To change the time, call %(phone)s."
     ) % {"phone": settings.INTAKE_CLINIC_PHONE}
-    location = consult.place or consult.video_url
+    location = ", ".join(consult_place_lines(consult)) or consult.video_url
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",

@@ -225,6 +225,10 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 # TIME_ZONE is the clinic's zone (INTAKE_CLINIC_TIME_ZONE): see "Clinic time and holidays" at the end.
 USE_I18N = True
 USE_TZ = True
+# One date format per language for patients (letters, pages): English "7 December
+# 2026" (clinic/formats/en), Spanish Django's own "7 de diciembre de 2026".
+# https://docs.djangoproject.com/en/6.1/topics/i18n/formatting/#creating-custom-format-files
+FORMAT_MODULE_PATH = ["clinic.formats"]
 
 # --- Static and media ----------------------------------------------------------
 STATIC_URL = "/static/"
@@ -394,6 +398,9 @@ CRISPY_FAIL_SILENTLY = not DEBUG
 # --- The clinic -------------------------------------------------------------
 INTAKE_CLINIC_NAME = env("INTAKE_CLINIC_NAME", default="Riverside Spine Clinic")
 INTAKE_CLINIC_PHONE = env("INTAKE_CLINIC_PHONE", default="(555) 010-0199")
+# The clinic's street address, one line: on result letters, the consult box and
+# an in-person consult whose place names only a room (docs/operations.md, section 8).
+INTAKE_CLINIC_ADDRESS = env("INTAKE_CLINIC_ADDRESS", default="1200 River Road, Suite 300, Springfield, IL 62701")
 # Business hours for SLA clocks (the urgent queue runs around the clock).
 INTAKE_CLINIC_TIME_ZONE = env("INTAKE_CLINIC_TIME_ZONE", default="America/Chicago")
 INTAKE_BUSINESS_HOURS = (8, 17)  # 08:00 to 17:00 local

@@ -1,17 +1,23 @@
 """The status page's review sections, placed by intake's status template:
 
-    {% load reviews_patient %}{% patient_result stage.reference %}{% patient_consult stage.reference %}
+    {% load reviews_patient %}{% patient_consult stage.reference %} ... {% patient_result stage.reference %}
 
-Each reads through reviews.selectors and renders its include; nothing is
-shown until there is something to show. The status page is rendered only
-after the date-of-birth check, so these never appear before it."""
+and the consult line of the patient's result and update messages:
+
+    {% consult_booked reference as consult %}{% if consult %}... {{ consult.date }} ...{% endif %}
+
+Each reads through reviews.selectors and reviews.documents (one wording of the
+consult and the letter for the page, the PDF and the messages) and renders its
+include; nothing is shown until there is something to show. The status page
+is rendered only after the date-of-birth check, so these never appear before it."""
 
 from django import template
 from django.conf import settings
 
 from intake.models import ReviewRequest
 
-from ..selectors import consult_current, letter_for_patient
+from ..documents import booked_consult, consult_shown, letter_context
+from ..selectors import letter_for_patient
 
 register = template.Library()
 
@@ -30,17 +36,26 @@ def _token(context) -> str:
 def patient_result(context, reference):
     case = _case(reference)
     version = letter_for_patient(case)
-    return {
-        "case": case,
-        "review": version,
-        "token": _token(context),
-        "has_mri": bool(case and (case.mri_expected or case.mri_received_at)),
-        "clinic_phone": settings.INTAKE_CLINIC_PHONE,
-    }
+    if version is None:
+        return {"review": None}
+    return {**letter_context(case, version), "token": _token(context)}
 
 
 @register.inclusion_tag("reviews/_patient_consult.html", takes_context=True)
 def patient_consult(context, reference):
     case = _case(reference)
-    consult = consult_current(case.pk) if case and case.status == "consult_scheduled" else None
-    return {"consult": consult, "token": _token(context), "clinic_phone": settings.INTAKE_CLINIC_PHONE}
+    consult = booked_consult(case)
+    return {
+        "consult": consult_shown(consult),
+        "reference": reference,
+        "token": _token(context),
+        "clinic_phone": settings.INTAKE_CLINIC_PHONE,
+    }
+
+
+@register.simple_tag
+def consult_booked(reference):
+    """The booked consult in words (reviews.documents.consult_shown), or None:
+    for the patient's messages, which say that a consult is booked and when,
+    never why. Formatted in the active language (the message's)."""
+    return consult_shown(booked_consult(_case(reference)))

@@ -82,7 +82,8 @@ def test_the_clinical_summary_lists_findings_by_level_on_one_page(staff, in_revi
     assert re.search(r"L4–5 yes yes, left", text)
     assert re.search(r"L5–S1 — — Moderate Mild, both sides", text)
     assert "Wear and tear of the lowest discs" in text
-    assert "clinician_a" in text
+    # Signed as patients read staff names (clinic.StaffProfile), never by sign-in name.
+    assert "Reviewed by: a doctor on our spine team" in text and "clinician_a" not in text
 
 
 def test_documents_fetch_nothing_from_outside_the_project(settings):
@@ -171,7 +172,7 @@ def test_the_consult_is_on_the_status_page_with_its_ics(client, staff, in_review
     )
     page = _verify(client, in_review).content.decode()
     assert 'data-testid="consult"' in page and "https://video.example/r/xyz" in page
-    assert "Your consultation is booked." in page and "We will contact you to book" not in page
+    assert "Your consultation is booked:" in page and "We will contact you to book" not in page
     ics = client.get(_url("consult_ics", in_review))
     assert ics.status_code == 200 and ics["Content-Type"].startswith("text/calendar")
     assert "no-store" in ics["Cache-Control"].split(", ")

@@ -24,6 +24,7 @@ class Command(BaseCommand):
                 "seed_demo will not create the demo staff under these settings: their password is published. "
                 "Run `manage.py seed_demo --no-staff`, and `manage.py createsuperuser` for real staff accounts."
             )
+        from clinic.seed import seed_demo_profiles, seed_profile_permissions
         from intake import seed
         from partners.seed import seed_partner_permissions
 
@@ -31,8 +32,10 @@ class Command(BaseCommand):
             seed.seed_groups()
             queues = seed.seed_queues_and_rules()
             seed_partner_permissions()  # supervisors manage partners, keys and webhooks
+            seed_profile_permissions()  # supervisors keep staff profiles (names on letters)
             if not no_staff:
                 seed.seed_demo_staff(queues)
+                seed_demo_profiles()  # the demo clinician signs letters as "Dr Ana Ruiz, MD, spine surgeon"
             try:
                 from education.seed import seed_content
             except ImportError:
