@@ -1,0 +1,133 @@
+"""Issue 23 point 4 in Chromium at 1280 px: the clinician reads the patient's
+PDF report in the viewer (the page image inside the viewport, not a black
+box), the arrow keys move through the slices as soon as the page opens, and
+the structured review sits beside the viewer, takes more rows without a
+reload and refuses a decision when the images were never opened."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from intake.models import QueueMembership
+from intake.services.files import mri_file_add
+from intake.transitions import Status
+from tests.browser.conftest import open_page
+from tests.factories import CaseFactory, UserFactory
+from tests.imaging import dicomgen as g
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "pw-for-tests-123"  # tests.factories.UserFactory's
+
+
+def _sign_in(page, base, username):
+    page.goto(f"{base}/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+
+
+def _loaded(page, prefix):
+    page.wait_for_function(
+        "p => (document.getElementById('imaging-viewport').dataset.loaded || '').startsWith(p)", arg=prefix
+    )
+
+
+def _report_pdf() -> bytes:
+    """A two-page report as a scanner makes it: white US-letter pages."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument.new()
+    doc.new_page(612, 792)
+    doc.new_page(612, 792)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def reading_case(seeded_tx):
+    queue = seeded_tx["mri-thoracolumbar"]
+    clinician = UserFactory(username="reader", groups=["Clinician"])
+    QueueMembership.objects.create(queue=queue, user=clinician)
+    case = CaseFactory(
+        queue=queue, status=Status.MRI_RECEIVED, first_name="Pat", last_name="Example", mri_region="lower_back"
+    )
+    mri_file_add(uploaded=SimpleUploadedFile("study.zip", g.zip_of(g.series_bytes(20, rows=128, cols=128))), case=case)
+    mri_file_add(uploaded=SimpleUploadedFile("report.pdf", _report_pdf(), content_type="application/pdf"), case=case)
+    return case, clinician
+
+
+def _viewport_pixels(page):
+    """The viewport as the screen shows it (a screenshot, not the canvas's memory)."""
+    box = page.locator("#imaging-viewport").bounding_box()
+    shot = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("L")
+    return box, shot
+
+
+def test_the_pdf_report_is_drawn_inside_the_viewport_not_a_black_box(browser, live_server, reading_case):
+    case, clinician = reading_case
+    context, page = open_page(browser, live_server, width=1280, height=800)
+    try:
+        _sign_in(page, live_server.url, clinician.username)
+        page.goto(f"{live_server.url}/admin/imaging/case/{case.pk}/viewer/")
+        _loaded(page, "0|")
+        page.click(".imaging-open-file")
+        page.wait_for_function(
+            "() => { const i = document.getElementById('imaging-page');"
+            " return !i.hidden && i.complete && i.naturalWidth > 0; }"
+        )
+        viewport = page.locator("#imaging-viewport").bounding_box()
+        image = page.locator("#imaging-page").bounding_box()
+        # The page starts at the viewport's top and spans its width: inside it, not under it.
+        assert abs(image["y"] - viewport["y"]) < 2 and abs(image["x"] - viewport["x"]) < 2
+        assert image["width"] == pytest.approx(viewport["width"], abs=2)
+        assert viewport["y"] + viewport["height"] <= 800, "the viewer is above the fold"
+        assert page.locator("#imaging-canvas").is_hidden()
+        _box, shot = _viewport_pixels(page)
+        w, h = shot.size
+        samples = [shot.getpixel((int(w * fx), int(h * fy))) for fx in (0.3, 0.5, 0.7) for fy in (0.4, 0.6, 0.9)]
+        assert min(samples) > 200, f"the report page is drawn (white), not a black box: {samples}"
+        assert "Page 1 / 2" in page.inner_text("#imaging-status")
+
+        # The keys turn the report's pages too.
+        page.keyboard.press("PageDown")
+        page.wait_for_function("() => document.getElementById('imaging-page').src.endsWith('/2.png')")
+        assert "Page 2 / 2" in page.inner_text("#imaging-status")
+        assert page.watch.csp_violations == [] and page.watch.foreign_requests == []
+    finally:
+        context.close()
+
+
+def test_arrow_keys_move_through_slices_right_after_load_but_not_while_typing(browser, live_server, reading_case):
+    case, clinician = reading_case
+    context, page = open_page(browser, live_server, width=1280, height=800)
+    try:
+        _sign_in(page, live_server.url, clinician.username)
+        page.goto(f"{live_server.url}/admin/imaging/case/{case.pk}/viewer/")
+        _loaded(page, "0|")
+        # No click on the image first: the keys go to the viewer from the start.
+        page.keyboard.press("ArrowDown")
+        _loaded(page, "1|")
+        page.keyboard.press("ArrowDown")
+        _loaded(page, "2|")
+        page.keyboard.press("ArrowUp")
+        _loaded(page, "1|")
+        status = page.locator("#imaging-status")
+        assert "Slice 2 / 20" in status.inner_text()
+        # The readout is on the image, in view, not below the fold.
+        readout, viewport = status.bounding_box(), page.locator("#imaging-viewport").bounding_box()
+        assert viewport["y"] <= readout["y"] and readout["y"] + readout["height"] <= viewport["y"] + viewport["height"]
+        assert readout["x"] < viewport["x"] + viewport["width"] and readout["y"] + readout["height"] <= 800
+
+        # Typing in a form field keeps its keys: the slice does not move.
+        page.focus("#id_reason")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.type("x")
+        page.wait_for_timeout(300)
+        assert page.locator("#imaging-viewport").get_attribute("data-index") == "1"
+    finally:
+        context.close()
