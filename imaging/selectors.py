@@ -5,13 +5,14 @@ series is Modality MR (the study row keeps the first object's modality, which
 may be a localizer or a screenshot). Only those set the MRI age and the
 12-month flag; any other study (CR, CT, US...) is flagged "not an MRI"."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from intake.models import ReviewRequest
+from intake.models import CaseEvent, MriFile, ReviewRequest
 
 from . import checks
 from .models import ImagingSeries, ImagingStudy
@@ -110,3 +111,29 @@ def case_studies(case: ReviewRequest) -> list[ImagingStudy]:
 
 def visible_series(case: ReviewRequest, series_id: int) -> ImagingSeries:
     return ImagingSeries.objects.select_related("study__case").get(pk=series_id, study__case=case)
+
+
+# What the read audit's timeline rows say (imaging.services.imaging_series_open
+# and imaging_file_view, intake.services.files.mri_file_open for a download).
+_OPENED = re.compile(r"^MRI (?P<what>series|file) #(?P<pk>\d+) (viewed|opened)$")
+
+
+def case_images_opened_by(*, case: ReviewRequest, user) -> bool:
+    """Has ``user`` opened this case's images: a DICOM series in the viewer, a
+    picture shown inline, or an image file (DICOM, ZIP, JPEG, PNG) downloaded?
+    Read from the timeline rows every opening writes. A PDF report alone is
+    not the images."""
+    if user is None or not getattr(user, "pk", None):
+        return False
+    summaries = CaseEvent.objects.filter(case=case, actor=user, kind=CaseEvent.Kind.FILE_ACCESS).values_list(
+        "summary", flat=True
+    )
+    file_ids = []
+    for summary in summaries:
+        match = _OPENED.match(summary)
+        if match is None:
+            continue
+        if match["what"] == "series":
+            return True
+        file_ids.append(int(match["pk"]))
+    return MriFile.objects.filter(case=case, pk__in=file_ids).exclude(file_type=MriFile.FileType.PDF).exists()

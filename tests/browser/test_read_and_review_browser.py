@@ -13,7 +13,8 @@ from PIL import Image
 from intake.models import QueueMembership
 from intake.services.files import mri_file_add
 from intake.transitions import Status
-from tests.browser.conftest import open_page
+from reviews.models import ReviewVersion
+from tests.browser.conftest import axe_violations, open_page
 from tests.factories import CaseFactory, UserFactory
 from tests.imaging import dicomgen as g
 
@@ -129,5 +130,98 @@ def test_arrow_keys_move_through_slices_right_after_load_but_not_while_typing(br
         page.keyboard.type("x")
         page.wait_for_timeout(300)
         assert page.locator("#imaging-viewport").get_attribute("data-index") == "1"
+    finally:
+        context.close()
+
+
+def _shots(page, name):
+    """Screenshots for a person to look at (not asserted): /tmp/h4-read-and-review/."""
+    import os
+
+    os.makedirs("/tmp/h4-read-and-review", exist_ok=True)
+    page.screenshot(path=f"/tmp/h4-read-and-review/{name}.png")
+
+
+def test_the_review_sits_beside_the_viewer_and_takes_more_rows_without_a_reload(browser, live_server, reading_case):
+    case, clinician = reading_case
+    context, page = open_page(browser, live_server, width=1280, height=800)
+    try:
+        _sign_in(page, live_server.url, clinician.username)
+        page.goto(f"{live_server.url}/admin/reviews/case/{case.pk}/review/")
+        _loaded(page, "0|")
+        _shots(page, "review-1280")
+        viewer = page.locator("#imaging-viewport").bounding_box()
+        form = page.locator("#review-form").bounding_box()
+        # Side by side: the form starts right of the image, both in the first screen.
+        assert form["x"] >= viewer["x"] + viewer["width"], (viewer, form)
+        assert form["y"] < 800 and viewer["y"] + viewer["height"] <= 800
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+        # The keys move the slices at once; typing in the form does not.
+        page.keyboard.press("ArrowDown")
+        _loaded(page, "1|")
+
+        loads = []
+        page.on("framenavigated", lambda frame: loads.append(frame.url))
+        for n in range(4):
+            page.click("#add-finding")
+        assert page.locator("[data-finding-row]").count() == 5
+        assert page.input_value("#id_f-TOTAL_FORMS") == "5"
+        assert loads == [], "rows were added without a reload"
+        page.select_option("#id_f-0-level", "L4-5")
+        page.check("#id_f-0-herniation")
+        page.select_option("#id_f-0-herniation_side", "left")
+        page.select_option("#id_f-4-level", "L5-S1")
+        page.select_option("#id_f-4-central_stenosis", "moderate")
+        page.keyboard.press("ArrowDown")  # in a select: the select's own key
+        page.fill("#id_impression", "Wear of the two lowest discs; one presses on the left nerve.")
+        page.check("input[name=decision][value=candidate]")
+        page.fill("#id_next_step", "A consultation with our spine surgeon.")
+        assert page.locator("#imaging-viewport").get_attribute("data-index") == "1"
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        _shots(page, "review-1280-rows")
+        with page.expect_navigation():
+            page.click("#save-review")
+        assert "Review version 1 saved" in page.inner_text(".messagelist")
+        version = ReviewVersion.objects.get(review__case=case)
+        assert [f.level for f in version.findings.all()] == ["L4-5", "L5-S1"]
+        assert version.images_opened and version.no_images_reason == ""
+        assert axe_violations(page) == []
+        assert page.watch.csp_violations == [] and page.watch.foreign_requests == []
+    finally:
+        context.close()
+
+
+def test_deciding_is_refused_without_the_images_opened_and_no_reason(browser, live_server, seeded_tx):
+    """A case with only the imaging centre's PDF report: reading it is not
+    opening images, so the decision needs its reason, said on the page."""
+    queue = seeded_tx["mri-thoracolumbar"]
+    clinician = UserFactory(username="reader2", groups=["Clinician"])
+    QueueMembership.objects.create(queue=queue, user=clinician)
+    case = CaseFactory(queue=queue, status=Status.MRI_RECEIVED, first_name="Lee", last_name="Report")
+    mri_file_add(uploaded=SimpleUploadedFile("report.pdf", _report_pdf(), content_type="application/pdf"), case=case)
+    context, page = open_page(browser, live_server, width=1280, height=800)
+    try:
+        _sign_in(page, live_server.url, clinician.username)
+        page.goto(f"{live_server.url}/admin/reviews/case/{case.pk}/review/")
+        assert "You have not opened this case's images" in page.inner_text("#images-opened")
+        page.click(".imaging-open-file")  # the report, read beside the form
+        page.wait_for_function("() => !document.getElementById('imaging-page').hidden")
+        page.fill("#id_impression", "The report describes worn discs low in the back.")
+        page.check("input[name=decision][value=candidate]")
+        page.fill("#id_next_step", "A consultation with our spine surgeon.")
+        with page.expect_navigation():
+            page.click("#save-review")
+        error = page.inner_text(".messagelist")
+        assert "you have not opened this case's images" in error and "report only, no images sent" in error
+        assert not ReviewVersion.objects.filter(review__case=case).exists()
+        # What was typed is still there; the reason lets the decision through.
+        assert page.input_value("#id_impression").startswith("The report describes")
+        page.fill("#id_no_images_reason", "Report only, no images sent.")
+        with page.expect_navigation():
+            page.click("#save-review")
+        assert "Review version 1 saved" in page.inner_text(".messagelist")
+        version = ReviewVersion.objects.get(review__case=case)
+        assert version.no_images_reason == "Report only, no images sent." and not version.images_opened
     finally:
         context.close()
