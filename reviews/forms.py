@@ -75,6 +75,14 @@ class ReviewForm(forms.Form):
             self.fields[theirs].widget.attrs["lang"] = self.patient_language
         self.fields["english_for_patient"].label = f"Send my English text to the patient, who reads {name}"
 
+    def clinician_fields(self):
+        """The review in the clinician's words (the template's first part)."""
+        return [self[name] for name in ("impression", "decision", "decision_detail", "next_step")]
+
+    def patient_text_fields(self):
+        """The same in the patient's language, when it differs (else none)."""
+        return [self[theirs] for _english, theirs in self.PAIRS if theirs in self.fields]
+
     def clean(self):
         data = super().clean()
         if data.get("decision") and data["decision"] != Decision.CANDIDATE and not data.get("decision_detail"):

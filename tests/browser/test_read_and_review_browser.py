@@ -134,12 +134,12 @@ def test_arrow_keys_move_through_slices_right_after_load_but_not_while_typing(br
         context.close()
 
 
-def _shots(page, name):
+def _shots(page, name, full_page=False):
     """Screenshots for a person to look at (not asserted): /tmp/h4-read-and-review/."""
     import os
 
     os.makedirs("/tmp/h4-read-and-review", exist_ok=True)
-    page.screenshot(path=f"/tmp/h4-read-and-review/{name}.png")
+    page.screenshot(path=f"/tmp/h4-read-and-review/{name}.png", full_page=full_page)
 
 
 def test_the_review_sits_beside_the_viewer_and_takes_more_rows_without_a_reload(browser, live_server, reading_case):
@@ -223,5 +223,36 @@ def test_deciding_is_refused_without_the_images_opened_and_no_reason(browser, li
         assert "Review version 1 saved" in page.inner_text(".messagelist")
         version = ReviewVersion.objects.get(review__case=case)
         assert version.no_images_reason == "Report only, no images sent." and not version.images_opened
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [800, 1440])
+def test_the_review_page_at_other_widths_stacked_below_1280_and_never_wider_than_the_screen(
+    browser, live_server, reading_case, width
+):
+    case, clinician = reading_case
+    case.language = "es"
+    case.save(update_fields=["language"])
+    context, page = open_page(browser, live_server, width=width, height=900)
+    try:
+        _sign_in(page, live_server.url, clinician.username)
+        page.goto(f"{live_server.url}/admin/reviews/case/{case.pk}/review/")
+        _loaded(page, "0|")
+        _shots(page, f"review-{width}-es")
+        assert "Spanish (Español)" in page.inner_text("#patient-language")
+        assert page.locator("#id_impression_patient").is_visible()
+        viewer = page.locator("#imaging-viewport").bounding_box()
+        form = page.locator("#review-form").bounding_box()
+        if width < 1280:
+            assert form["y"] >= viewer["y"] + viewer["height"], "stacked: the form under the images"
+        else:
+            assert form["x"] >= viewer["x"] + viewer["width"], "side by side"
+        assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        page.click("#add-finding")
+        assert page.locator("[data-finding-row]").count() == 2
+        page.locator("#review-form").scroll_into_view_if_needed()
+        _shots(page, f"review-{width}-es-form")
+        _shots(page, f"review-{width}-es-full", full_page=True)
     finally:
         context.close()

@@ -89,3 +89,5 @@ def test_the_review_page_says_which_language_the_patient_reads(client, staff):
     html = client.get(reverse("admin:reviews_case_review", args=[case.pk])).content.decode()
     assert 'id="patient-language"' in html and "Spanish (Español)" in html
     assert 'name="impression_patient"' in html and 'lang="es"' in html
+    # Each field once: the English for the summary, the Spanish for the letter.
+    assert html.count('name="impression"') == 1 and html.count('name="impression_patient"') == 1
