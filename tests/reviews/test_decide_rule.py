@@ -145,3 +145,11 @@ def test_the_page_carries_the_empty_row_template_for_adding_rows(client, staff, 
     html = client.get(_url(in_review)).content.decode()
     assert '<template id="finding-empty">' in html and 'id="id_f-__prefix__-level"' in html
     assert 'name="f-TOTAL_FORMS" value="1"' in html and 'id="add-finding"' in html
+
+
+def test_the_viewer_links_a_clinician_to_the_review_beside_the_images(client, staff, with_images):
+    viewer = reverse("admin:imaging_viewer", args=[with_images.pk])
+    client.force_login(staff.clinician)
+    assert _url(with_images) in client.get(viewer).content.decode()
+    client.force_login(staff.coord_a)
+    assert 'id="review-beside-images"' not in client.get(viewer).content.decode()
