@@ -81,9 +81,10 @@ def _cannot_show(exc: cage.DecoderFailed):
 
 
 # --- The page ------------------------------------------------------------------------------
-def viewer_view(request, case_id):
-    case = _case(request, case_id)
-    _require_files(request)
+def viewer_context(request, case) -> dict:
+    """What the viewer needs (templates/imaging/_viewer.html and the series and
+    report lists), for the viewer page and for the structured review beside it
+    (reviews.admin). The first series is opened with the page and recorded."""
     # A decoder starts importing now, while the page is built, for slice 0.
     cage.warm()
     try:
@@ -104,10 +105,7 @@ def viewer_view(request, case_id):
         # If it cannot be read now, the page asks for the manifest and shows why.
         first.study.case = case
         initial, _error = _series_manifest(request, case, first)
-    context = {
-        **admin.site.each_context(request),
-        "title": _("Images for %(reference)s") % {"reference": case.reference},
-        "case": case,
+    return {
         "studies": studies,
         "inline_files": inline,
         "unreadable": unreadable,
@@ -115,10 +113,21 @@ def viewer_view(request, case_id):
         "first_series": first,
         "initial_manifest": initial,
         "initial_slice": _first_slice_url(initial) if initial else "",
+        "mri_age_months": selectors.mri_age_months(case),
+    }
+
+
+def viewer_view(request, case_id):
+    case = _case(request, case_id)
+    _require_files(request)
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Images for %(reference)s") % {"reference": case.reference},
+        "case": case,
+        **viewer_context(request, case),
         "can_triage": _can_triage(request),
         "attach_form": AttachForm(),
         "detach_form": DetachForm(),
-        "mri_age_months": selectors.mri_age_months(case),
     }
     return _no_store(TemplateResponse(request, "imaging/viewer.html", context))
 

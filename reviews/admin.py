@@ -17,9 +17,23 @@ from intake.models import ReviewRequest
 from intake.services.errors import ServiceError
 from intake.transitions import Status
 
-from .forms import ConsultForm, FindingFormSet, ReviewForm, default_consult_day, finding_initial
+from .forms import (
+    ConsultForm,
+    FindingFormSet,
+    ReviewForm,
+    default_consult_day,
+    finding_initial,
+    findings_with_one_more_row,
+)
 from .selectors import consult_current, review_current, review_head_version, review_history
-from .services import can_schedule_consult, can_write_review, consult_schedule, review_save
+from .services import (
+    PATIENT_FIELDS,
+    can_schedule_consult,
+    can_write_review,
+    consult_schedule,
+    review_images_opened,
+    review_save,
+)
 
 
 def _visible_case(request, case_id: int) -> ReviewRequest:
@@ -35,6 +49,17 @@ def _review_url(case) -> str:
     return reverse("admin:reviews_case_review", args=[case.pk])
 
 
+def _viewer(request, case) -> dict:
+    """The image viewer beside the form, for staff who may open MRI files. The
+    page opens the case's first series as the viewer page does (recorded by
+    the viewer's read audit): images shown beside the form count as opened."""
+    if not request.user.has_perm("intake.view_mrifile"):
+        return {"show_viewer": False}
+    from imaging.views import viewer_context  # the viewer's own page builder
+
+    return {"show_viewer": True, **viewer_context(request, case)}
+
+
 @require_http_methods(["GET", "POST"])
 def review_view(request, case_id: int):
     case = _visible_case(request, case_id)
@@ -43,7 +68,12 @@ def review_view(request, case_id: int):
     if request.method == "POST":
         if not can_write:
             raise PermissionDenied
-        form = ReviewForm(request.POST)
+        if "add_finding" in request.POST:
+            # "Add a level" without JavaScript: the same form back with one row more, nothing saved.
+            form = ReviewForm(request.POST, patient_language=case.language)
+            findings = FindingFormSet(findings_with_one_more_row(request.POST), prefix="f")
+            return _review_page(request, case, current, can_write, form, findings)
+        form = ReviewForm(request.POST, patient_language=case.language)
         findings = FindingFormSet(request.POST, prefix="f")
         if form.is_valid() and findings.is_valid():
             data = {**form.cleaned_data, "findings": [f for f in findings.cleaned_data if f.get("level")]}
@@ -52,7 +82,8 @@ def review_view(request, case_id: int):
                     case=case, author=request.user, data=data, expected_version=form.cleaned_data["version"]
                 )
             except ServiceError as exc:
-                messages.error(request, f"Not saved: {exc}")
+                text = str(exc)
+                messages.error(request, text if text.startswith("Not saved") else f"Not saved: {text}")
             else:
                 messages.success(request, f"Review version {version.number} saved for {case.reference}.")
                 return HttpResponseRedirect(_review_url(case))
@@ -67,9 +98,15 @@ def review_view(request, case_id: int):
         )
         initial = {"version": review_head_version(case.pk)}
         if current is not None:
-            initial |= {k: getattr(current, k) for k in ("impression", "decision", "decision_detail", "next_step")}
-        form = ReviewForm(initial=initial)
+            keep = ("impression", "decision", "decision_detail", "next_step", *PATIENT_FIELDS, "no_images_reason")
+            initial |= {k: getattr(current, k) for k in keep}
+        form = ReviewForm(initial=initial, patient_language=case.language)
         findings = FindingFormSet(initial=finding_initial(current), prefix="f")
+    return _review_page(request, case, current, can_write, form, findings)
+
+
+def _review_page(request, case, current, can_write, form, findings):
+    viewer = _viewer(request, case)  # first: its opening of the first series counts below
     consult = consult_current(case.pk)
     can_book = can_schedule_consult(request.user) and case.status == Status.CANDIDATE
     context = {
@@ -81,10 +118,12 @@ def review_view(request, case_id: int):
         "can_write": can_write,
         "form": form,
         "findings": findings,
+        "images_opened": can_write and review_images_opened(case=case, user=request.user),
         "consult": consult,
         "consult_form": ConsultForm(initial={"version": case.version, "day": default_consult_day()})
         if can_book
         else None,
+        **viewer,
     }
     return render(request, "admin/reviews/review.html", context)
 

@@ -4,9 +4,11 @@ level) and the consult booking. They validate; reviews.services writes."""
 from datetime import datetime, timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language_info
 
 from .choices import Decision, Grade, Level, Listhesis, Side
 
@@ -34,11 +36,77 @@ class ReviewForm(forms.Form):
         help_text="Plain words; the patient reads this.",
     )
 
+    # Filled only when the patient reads another language than the clinic's
+    # (the fields are removed otherwise): the letter shows these, the
+    # clinical summary keeps the English above.
+    impression_patient = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, required=False)
+    decision_detail_patient = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000, required=False)
+    next_step_patient = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
+    english_for_patient = forms.BooleanField(required=False)
+    no_images_reason = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Deciding without the images",
+        help_text="Only if you decide without opening the images: say why, for example “report only, "
+        "no images sent”. Kept with this version.",
+    )
+
+    PAIRS = (
+        ("impression", "impression_patient"),
+        ("decision_detail", "decision_detail_patient"),
+        ("next_step", "next_step_patient"),
+    )
+
+    def __init__(self, *args, patient_language: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        clinic = settings.LANGUAGE_CODE.split("-")[0]
+        self.patient_language = patient_language or clinic
+        self.patient_language_name = language_name(self.patient_language)
+        self.needs_patient_text = self.patient_language != clinic
+        if not self.needs_patient_text:
+            for _english, theirs in self.PAIRS:
+                del self.fields[theirs]
+            del self.fields["english_for_patient"]
+            return
+        name = self.patient_language_name
+        for english, theirs in self.PAIRS:
+            self.fields[theirs].label = f"{self.fields[english].label or english.capitalize()}, in {name}"
+            self.fields[theirs].help_text = f"The patient reads {name}: their letter shows this text."
+            self.fields[theirs].widget.attrs["lang"] = self.patient_language
+        self.fields["english_for_patient"].label = f"Send my English text to the patient, who reads {name}"
+
+    def clinician_fields(self):
+        """The review in the clinician's words (the template's first part)."""
+        return [self[name] for name in ("impression", "decision", "decision_detail", "next_step")]
+
+    def patient_text_fields(self):
+        """The same in the patient's language, when it differs (else none)."""
+        return [self[theirs] for _english, theirs in self.PAIRS if theirs in self.fields]
+
     def clean(self):
         data = super().clean()
         if data.get("decision") and data["decision"] != Decision.CANDIDATE and not data.get("decision_detail"):
             self.add_error("decision_detail", "This decision needs its plan, what is needed, or which imaging.")
+        if self.needs_patient_text and not data.get("english_for_patient"):
+            name = self.patient_language_name
+            for english, theirs in self.PAIRS:
+                if data.get(english) and not data.get(theirs):
+                    self.add_error(
+                        theirs,
+                        f"The patient reads {name}: write this in {name} too, or tick “Send my English text” "
+                        "below to send the English.",
+                    )
         return data
+
+
+def language_name(code: str) -> str:
+    """“Spanish (Español)”: for staff, in English with the name the site's switcher gives it."""
+    try:
+        english = get_language_info(code)["name"]
+    except KeyError:
+        english = code
+    own = dict(settings.LANGUAGES).get(code, english)
+    return english if own == english else f"{english} ({own})"
 
 
 class FindingForm(forms.Form):
@@ -60,7 +128,18 @@ class FindingForm(forms.Form):
         return data
 
 
-FindingFormSet = forms.formset_factory(FindingForm, extra=3, max_num=len(Level.choices), validate_max=True)
+# One empty row to start; the page adds rows without a reload (its "Add a
+# level" button clones the formset's empty form; without JavaScript the same
+# button posts the form back with one row more, nothing saved).
+FindingFormSet = forms.formset_factory(FindingForm, extra=1, max_num=len(Level.choices), validate_max=True)
+
+
+def findings_with_one_more_row(data):
+    """The posted formset data with one more (empty) row, for the no-JavaScript "Add a level"."""
+    data = data.copy()
+    total = int(data.get("f-TOTAL_FORMS") or 0)
+    data["f-TOTAL_FORMS"] = str(min(total + 1, len(Level.choices)))
+    return data
 
 
 def clinicians():

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from intake.models import ReviewRequest
 
@@ -46,6 +47,17 @@ class ReviewVersion(models.Model):
         "New imaging: which imaging. Shown to the patient.",
     )
     next_step = models.TextField(help_text="The recommended next step, in plain words. Shown to the patient.")
+    # ... and, when the patient reads another language than the clinic's, the
+    # same three in the patient's language (the English above stays for the
+    # clinical summary). ``patient_language``: the case's language when written.
+    patient_language = models.CharField(max_length=8, blank=True)
+    impression_patient = models.TextField(blank=True)
+    decision_detail_patient = models.TextField(blank=True)
+    next_step_patient = models.TextField(blank=True)
+    # The decision rule (reviews.services): the author had opened the case's
+    # images (the viewer's read audit), or said why they decided without them.
+    images_opened = models.BooleanField(default=False)
+    no_images_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["review", "number"]
@@ -53,6 +65,28 @@ class ReviewVersion(models.Model):
 
     def __str__(self):
         return f"Review {self.review_id} v{self.number}"
+
+    # What the patient's letter shows: the text written in the patient's
+    # language when the letter is rendered in that language and it was
+    # written, else the clinician's English.
+    def _for_reader(self, field: str) -> str:
+        translated = getattr(self, f"{field}_patient")
+        language = (get_language() or "").split("-")[0]
+        if translated and self.patient_language and language == self.patient_language:
+            return translated
+        return getattr(self, field)
+
+    @property
+    def letter_impression(self) -> str:
+        return self._for_reader("impression")
+
+    @property
+    def letter_decision_detail(self) -> str:
+        return self._for_reader("decision_detail")
+
+    @property
+    def letter_next_step(self) -> str:
+        return self._for_reader("next_step")
 
 
 class LevelFinding(models.Model):

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import AuditEntry, audit_record
+from imaging.selectors import case_images_opened_by
 from intake import clock
 from intake.choices import DecisionReason
 from intake.models import Notification, ReviewRequest
@@ -55,11 +56,29 @@ FINDING_FIELDS = (
     "other",
 )
 VERSION_FIELDS = ("impression", "decision", "decision_detail", "next_step")
+# The same patient-facing text in the patient's language (ReviewVersion).
+PATIENT_FIELDS = ("impression_patient", "decision_detail_patient", "next_step_patient")
+
+
+class ImagesNotOpened(ServiceError):
+    """A decision without the images opened and without a reason."""
+
+
+NOT_OPENED = (
+    "Not saved: you have not opened this case's images. Open them in the viewer beside the form, "
+    "or say in “Deciding without the images” why you decide without them "
+    "(for example “report only, no images sent”)."
+)
 
 
 def can_write_review(user) -> bool:
     """The clinician permission, the same one the lifecycle asks for decisions."""
     return bool(user and (user.is_superuser or user.has_perm("intake.record_decision")))
+
+
+def review_images_opened(*, case: ReviewRequest, user) -> bool:
+    """The decision rule's first half, for the form's notice (see review_save)."""
+    return case_images_opened_by(case=case, user=user)
 
 
 def can_schedule_consult(user) -> bool:
@@ -71,13 +90,23 @@ def review_save(*, case: ReviewRequest, author, data: dict, expected_version: in
 
     ``data``: impression, decision, decision_detail, next_step and ``findings``
     (a list of dicts with ``level`` and the LevelFinding fields; empty ones are
-    dropped). ``expected_version``: the number of versions the author's form
-    saw (0 for the first), so two clinicians cannot overwrite each other.
+    dropped); the patient-language text (``PATIENT_FIELDS``), and
+    ``no_images_reason``. ``expected_version``: the number of versions the
+    author's form saw (0 for the first), so two clinicians cannot overwrite
+    each other.
+
+    The decision rule: the author has opened the case's images (the viewer's
+    read audit: ``imaging.selectors.case_images_opened_by``), or states why
+    they decide without them; else ``ImagesNotOpened`` and nothing is saved.
     An amendment that keeps the decision leaves the case's status alone; one
     that changes it must be a move the transitions table allows.
     """
     if not can_write_review(author):
         raise ServiceError("Only clinicians write reviews.")
+    opened = case_images_opened_by(case=case, user=author)
+    reason = (data.get("no_images_reason") or "").strip()
+    if not opened and not reason:
+        raise ImagesNotOpened(NOT_OPENED)
     with transaction.atomic():
         review, _ = Review.objects.select_for_update().get_or_create(case=case)
         if review.version != expected_version:
@@ -90,7 +119,10 @@ def review_save(*, case: ReviewRequest, author, data: dict, expected_version: in
             number=number,
             author=author,
             created_at=clock.now(),
-            **{f: (data.get(f) or "").strip() for f in VERSION_FIELDS},
+            **{f: (data.get(f) or "").strip() for f in VERSION_FIELDS + PATIENT_FIELDS},
+            patient_language=case.language,
+            images_opened=opened,
+            no_images_reason=reason,
         )
         if version.decision and version.decision != Decision.CANDIDATE and not version.decision_detail:
             raise ServiceError(f"“{Decision(version.decision).label}” needs its detail (the plan, what or which).")
@@ -103,7 +135,8 @@ def review_save(*, case: ReviewRequest, author, data: dict, expected_version: in
         _move_case(case, version, author)
         audit_record(
             action=AuditEntry.Action.CHANGE,
-            summary=f"Structured review version {number} saved ({version.decision})",
+            summary=f"Structured review version {number} saved ({version.decision})"
+            + ("" if opened else "; decided without opening the images, reason given"),
             actor=author,
             object_type="case",
             object_ref=case.reference,
@@ -163,7 +196,11 @@ def _move_case(case: ReviewRequest, version: ReviewVersion, author) -> None:
         # patientloop's request, which for images also moves the case on to
         # "awaiting MRI" so the SLA waits for them.
         patient_request_open(
-            case_id=case.pk, kind=PATIENT_ASKED[version.decision], questions=version.decision_detail, actor=author
+            case_id=case.pk,
+            kind=PATIENT_ASKED[version.decision],
+            # The patient reads the questions in their own language when the clinician wrote them so.
+            questions=version.decision_detail_patient or version.decision_detail,
+            actor=author,
         )
 
 

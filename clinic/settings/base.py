@@ -445,6 +445,9 @@ INTAKE_PURGE_HOOKS = [
     "patientloop.services.retention.case_patientloop_purge",
     "partners.letters.case_fhir_letter_purge",  # the FHIR export's kept letter
 ]
+# Called with the case list's queryset, each returns it annotated: imaging's
+# flags, so the list's MRI column never ticks images that are someone else's.
+INTAKE_CASE_LIST_ANNOTATIONS = ["imaging.selectors.cases_with_imaging_flags"]
 INTAKE_OUTBOX_SWEEP_AFTER_SECONDS = 30
 INTAKE_MAX_ROUTE_DELIVERIES = 5
 # Staff must pass a second factor for the admin (production turns it on).

@@ -6,15 +6,19 @@ POST to a small view that makes one service call (intake.admin.views).
 """
 
 import phonenumbers
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import ShowFacets
+from django.contrib.admin.templatetags.admin_list import _boolean_icon
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.module_loading import import_string
 from django.utils.timesince import timesince
 
 from clinic.admin_audit import AuditedReadsMixin
@@ -125,6 +129,18 @@ def _labels(values, vocabulary) -> str:
     return ", ".join(str(lookup.get(v, v)) for v in values or ()) or "—"
 
 
+class CaseChangeList(ChangeList):
+    """The case list, its rows annotated by INTAKE_CASE_LIST_ANNOTATIONS (other
+    apps' facts about a case, e.g. imaging's ``imaging_only_mismatch``),
+    without intake importing them."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        for annotate in settings.INTAKE_CASE_LIST_ANNOTATIONS:
+            queryset = import_string(annotate)(queryset)
+        return queryset
+
+
 @admin.register(ReviewRequest)
 class ReviewRequestAdmin(AuditedReadsMixin, admin.ModelAdmin):
     # Seven narrow columns so the list fits a 1280 px screen beside the filters
@@ -231,9 +247,26 @@ class ReviewRequestAdmin(AuditedReadsMixin, admin.ModelAdmin):
             waiting,
         )
 
-    @admin.display(description="MRI", boolean=True, ordering="mri_received_at")
+    def get_changelist(self, request, **kwargs):
+        return CaseChangeList
+
+    @admin.display(description="MRI", ordering="mri_received_at")
     def mri_received(self, obj):
-        return obj.mri_received_at is not None
+        # Images that are someone else's (imaging's annotation, see CaseChangeList)
+        # are not the case's MRI: a warning instead of the tick.
+        if getattr(obj, "imaging_only_mismatch", False):
+            return format_html(
+                '<span class="mri-wrong-patient" title="{}">Not this patient\'s</span>',
+                "The images' name or date of birth differs from the case: check them in the viewer",
+            )
+        icon = _boolean_icon(obj.mri_received_at is not None)
+        if getattr(obj, "imaging_mismatch", False):
+            return format_html(
+                '{} <span class="mri-wrong-patient" title="{}">Check patient</span>',
+                icon,
+                "Some images' name or date of birth differs from the case",
+            )
+        return icon
 
     # --- The case page's fields, for reading --------------------------------------
     @admin.display(description="first name")

@@ -423,13 +423,29 @@
       state.panX = 0;
       state.panY = 0;
       updateStatus();
+      sizePage();
       draw();
     }
 
     function zoomBy(factor) {
       state.zoom = Math.max(0.25, Math.min(16, state.zoom * factor));
       updateStatus();
+      sizePage();
       draw();
+    }
+
+    // A report page is shown at the viewport's width (readable text) times the
+    // zoom, and scrolls inside the viewport: never below it, never cut off.
+    function sizePage() {
+      if (!state.file) { return; }
+      pageImg.style.width = Math.round(state.zoom * 100) + "%";
+      pageStatus();
+    }
+
+    function pageStatus() {
+      var label = "Page " + state.page + " / " + state.file.pages;
+      $("imaging-page-label").textContent = label;
+      status.textContent = label + " · zoom " + Math.round(state.zoom * 100) + "%";
     }
 
     function pressed(button) {
@@ -486,6 +502,7 @@
       pageImg.hidden = true;
       pagesBar.hidden = true;
       canvas.hidden = false;
+      viewport.classList.remove("imaging-page-mode");
       status.textContent = "Loading…";
       return switchTo(url).then(openManifest).catch(function (err) {
         forget();
@@ -497,7 +514,13 @@
 
     function showPage() {
       pageImg.src = state.file.page_base + "/" + state.page + ".png";
-      $("imaging-page-label").textContent = "Page " + state.page + " / " + state.file.pages;
+      viewport.scrollTop = 0;
+      pageStatus();
+    }
+
+    function turnPage(by) {
+      var page = Math.max(1, Math.min(state.file.pages, state.page + by));
+      if (page !== state.page) { state.page = page; showPage(); }
     }
 
     function loadFile(url) {
@@ -507,10 +530,12 @@
         state.manifest = null;
         state.file = f;
         state.page = 1;
+        state.zoom = 1;
         canvas.hidden = true;
         pageImg.hidden = false;
+        viewport.classList.add("imaging-page-mode");
         pagesBar.hidden = f.pages < 2;
-        status.textContent = "";
+        sizePage();
         showPage();
       }).catch(function (err) { forget(); showError(err.message); });
     }
@@ -525,32 +550,61 @@
     document.querySelectorAll(".imaging-open-file").forEach(function (button) {
       button.addEventListener("click", function () { pressed(button); loadFile(button.dataset.manifest); });
     });
-    $("imaging-page-prev").addEventListener("click", function () {
-      if (state.file && state.page > 1) { state.page -= 1; showPage(); }
-    });
-    $("imaging-page-next").addEventListener("click", function () {
-      if (state.file && state.page < state.file.pages) { state.page += 1; showPage(); }
-    });
+    $("imaging-page-prev").addEventListener("click", function () { if (state.file) { turnPage(-1); } });
+    $("imaging-page-next").addEventListener("click", function () { if (state.file) { turnPage(1); } });
     slider.addEventListener("input", function () { go(parseInt(slider.value, 10) - 1); });
     preset.addEventListener("change", function () { applyPreset(preset.value); });
     $("imaging-zoom-in").addEventListener("click", function () { zoomBy(1.25); });
     $("imaging-zoom-out").addEventListener("click", function () { zoomBy(0.8); });
     $("imaging-reset").addEventListener("click", resetView);
 
-    viewport.addEventListener("keydown", function (event) {
+    // The keys work from the moment the page loads, wherever the focus is,
+    // except while someone types or chooses in a form field (the review form
+    // beside the viewer, the slider and selects keep their own keys).
+    function typing(el) {
+      if (!el || el === document.body) { return false; }
+      if (el.isContentEditable) { return true; }
+      return el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT";
+    }
+
+    function pageKey(key) {
+      switch (key) {
+        case "ArrowDown": viewport.scrollTop += 60; return true;
+        case "ArrowUp": viewport.scrollTop -= 60; return true;
+        case "ArrowRight": case "PageDown": turnPage(1); return true;
+        case "ArrowLeft": case "PageUp": turnPage(-1); return true;
+        case "Home": turnPage(-state.file.pages); return true;
+        case "End": turnPage(state.file.pages); return true;
+        default: return false;
+      }
+    }
+
+    function sliceKey(key) {
       var m = state.manifest;
-      var handled = true;
-      switch (event.key) {
-        case "ArrowDown": case "ArrowRight": go(state.index + 1); break;
-        case "ArrowUp": case "ArrowLeft": go(state.index - 1); break;
-        case "PageDown": go(state.index + 10); break;
-        case "PageUp": go(state.index - 10); break;
-        case "Home": go(0); break;
-        case "End": go(m ? m.slices.length - 1 : 0); break;
-        case "+": case "=": zoomBy(1.25); break;
-        case "-": zoomBy(0.8); break;
-        case "0": resetView(); break;
-        default: handled = false;
+      switch (key) {
+        case "ArrowDown": case "ArrowRight": go(state.index + 1); return true;
+        case "ArrowUp": case "ArrowLeft": go(state.index - 1); return true;
+        case "PageDown": go(state.index + 10); return true;
+        case "PageUp": go(state.index - 10); return true;
+        case "Home": go(0); return true;
+        case "End": go(m ? m.slices.length - 1 : 0); return true;
+        default: return false;
+      }
+    }
+
+    document.addEventListener("keydown", function (event) {
+      if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) { return; }
+      if (typing(event.target)) { return; }
+      if (!state.manifest && !state.file) { return; }
+      var handled = state.file ? pageKey(event.key) : sliceKey(event.key);
+      if (!handled) {
+        handled = true;
+        switch (event.key) {
+          case "+": case "=": zoomBy(1.25); break;
+          case "-": zoomBy(0.8); break;
+          case "0": resetView(); break;
+          default: handled = false;
+        }
       }
       if (handled) { event.preventDefault(); }
     });
@@ -600,6 +654,10 @@
 
     window.addEventListener("resize", resize);
     resize();
+    // Keys go to the viewer at once (see "typing"); the focus ring says so.
+    if (!document.activeElement || document.activeElement === document.body) {
+      viewport.focus({ preventScroll: true });
+    }
     // The page opened its first series and carries its manifest (a JSON data
     // block): slice 0 is the first request. Without it, ask for the manifest.
     var initial = $("imaging-initial");

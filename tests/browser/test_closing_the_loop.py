@@ -164,6 +164,8 @@ def test_request_question_answer_review_consult_and_letter_in_one_run(staff, pag
     clinic.fill("#id_impression", "A disc in the neck presses on the nerve to the right arm.")
     clinic.check("input[name=decision][value=candidate]")
     clinic.fill("#id_next_step", "A consultation with our spine surgeon.")
+    # The patient sent the centre's reports, no images: the decision says so.
+    clinic.fill("#id_no_images_reason", "Report only, no images sent.")
     _staff_page_clean(clinic, "review form")
     click_and_wait(clinic, "#save-review")
     assert "Review version 1 saved" in clinic.inner_text(".messagelist")

@@ -37,6 +37,8 @@ def test_clinician_writes_the_review_and_coordinator_books_the_consult(seeded_tx
     page.fill("#id_impression", "A disc at the bottom of the back presses on the left nerve.")
     page.check("input[name=decision][value=candidate]")
     page.fill("#id_next_step", "A consultation with our spine surgeon.")
+    # The case holds no files: the decision says why it was made without images.
+    page.fill("#id_no_images_reason", "No images sent with this request.")
     assert axe_violations(page) == []
     click_and_wait(page, "#save-review")
     assert "Review version 1 saved" in page.inner_text(".messagelist")

@@ -31,6 +31,9 @@ def review_data(decision="candidate", **overrides):
             {"level": "L4-5", "disc_bulge": True, "herniation": True, "herniation_side": "left"},
             {"level": "L5-S1", "central_stenosis": "moderate", "foraminal_side": "both", "foraminal_grade": "mild"},
         ],
+        # The fixtures' cases hold no files: a decision then says why it was
+        # made without the images (reviews.services.review_save's rule).
+        "no_images_reason": "No images sent with this request.",
     }
     data.update(overrides)
     return data

@@ -38,6 +38,8 @@ def post_data(version=0, decision="candidate", **extra):
         "f-0-herniation_side": "left",
         "f-1-level": "",
         "f-2-level": "",
+        # The fixture's cases hold no files: the decision says so (reviews.services' images rule).
+        "no_images_reason": "No images sent with this request.",
     }
     data.update(extra)
     return data
