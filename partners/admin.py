@@ -128,16 +128,55 @@ class ReferralAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ShownOnceAdmin):
-    list_display = ["partner", "url", "is_active", "created_at"]
+    list_display = ["partner", "url", "signing", "rotating_until", "is_active", "created_at"]
+    list_filter = ["signing", "is_active"]
     list_select_related = ["partner"]
-    fields = ["partner", "url", "is_active"]
+    actions = ["rotate_secret", "end_rotation"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["partner", "url", "signing", "is_active"]
+        return ["partner", "url", "signing", "previous_secret_until", "is_active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The scheme changes only with the secret (the "rotate" action): a
+        # Standard Webhooks secret must be one, and the partner needs the overlap.
+        return [] if obj is None else ["signing", "previous_secret_until"]
+
+    @admin.display(description="old secret signs until")
+    def rotating_until(self, obj):
+        return obj.previous_secret_until if obj.previous_secret else None
 
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        endpoint, secret = services.webhook_endpoint_create(partner=obj.partner, url=obj.url)
+        endpoint, secret = services.webhook_endpoint_create(partner=obj.partner, url=obj.url, signing=obj.signing)
         obj.pk = endpoint.pk
         _shown_once_put(request, obj, label="The endpoint's signing secret", value=secret)
+
+    @admin.action(
+        description="Rotate the signing secret (old-scheme endpoints move to Standard Webhooks)",
+        permissions=["change"],
+    )
+    def rotate_secret(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select one endpoint: its new secret is shown once, on its page.", "warning")
+            return None
+        endpoint = queryset.get()
+        secret = services.webhook_secret_rotate(endpoint=endpoint)
+        _shown_once_put(
+            request,
+            endpoint,
+            label="The endpoint's new signing secret (the old one also signs for 7 days)",
+            value=secret,
+        )
+        return HttpResponseRedirect(reverse("admin:partners_webhookendpoint_change", args=[endpoint.pk]))
+
+    @admin.action(description="End the rotation (the old secret stops signing now)", permissions=["change"])
+    def end_rotation(self, request, queryset):
+        for endpoint in queryset:
+            services.webhook_rotation_end(endpoint=endpoint)
+        self.message_user(request, f"{queryset.count()} endpoint(s) now signed with their new secret only.")
 
 
 @admin.register(WebhookDelivery)
