@@ -640,7 +640,28 @@ def webhook_delivery_send(*, delivery_id: int, delivered: bool = False) -> bool:
     except Exception as exc:
         raise DeliveredButUnmarked(f"webhook delivery {d.pk} sent; its mark is not yet written") from exc
     log.info("webhook delivery %s sent", d.pk)
+    _next_turn(d.endpoint_id)
     return True
+
+
+def _next_turn(endpoint_id: int) -> None:
+    """The endpoint answered: its oldest delivery waiting its turn (EndpointBusy)
+    is enqueued now instead of when its wait of a few seconds runs out, so a
+    burst of events reaches a fast endpoint one after another, in order. The
+    wait's own message still comes later and finds it sent (the claim); should
+    this enqueue fail, that message or the sweep sends it."""
+    from .tasks import deliver_webhook
+
+    waiting = (
+        WebhookDelivery.objects.filter(
+            endpoint_id=endpoint_id, state=WebhookDelivery.State.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        enqueue_now(deliver_webhook, waiting, celery_queue=CELERY_WEBHOOKS)
 
 
 def webhook_backoff(attempts: int) -> timedelta:

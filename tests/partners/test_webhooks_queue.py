@@ -176,3 +176,35 @@ def test_make_run_and_the_load_test_start_a_worker_for_the_webhooks_queue():
     consumed = [p.argv[p.argv.index("-Q") + 1] for p in supervise.default_procs(8000, sys.executable) if "-Q" in p.argv]
     assert sorted(q for queues in consumed for q in queues.split(",")) == ["routine", "urgent", "webhooks"]
     assert '"webhooks", env' in (ROOT / "bench" / "loadtest.py").read_text()
+
+
+@pytest.mark.django_db
+def test_a_delivery_sent_hands_the_endpoint_to_the_next_one_waiting_at_once(client, seeded, fast, monkeypatch):
+    """A burst to a fast endpoint: the delivery waiting its turn (EndpointBusy,
+    a few seconds' wait) is enqueued the moment the one in flight is answered."""
+    partner = make_partner("Northside Family Practice")
+    services.webhook_endpoint_create(partner=partner, url=fast.url)
+    full = make_key(partner)[1]
+    for i in range(3):
+        case_route(case_id=_refer(client, full, i).pk)
+    services.webhook_deliveries_collect()
+    first, second, third = WebhookDelivery.objects.order_by("pk")
+    enqueued = []
+    real_enqueue = services.enqueue_now
+
+    def spy(task, *args, **kwargs):
+        enqueued.append((task.name, args))
+        return real_enqueue(task, *args, **kwargs)
+
+    monkeypatch.setattr(services, "enqueue_now", spy)
+    purge_webhooks_queue()
+    try:
+        assert services.webhook_delivery_send(delivery_id=first.pk) is True
+        assert enqueued == [("partners.tasks.deliver_webhook", (second.pk,))]  # the oldest waiting, only
+        # One waiting out a backoff after a failed try is not its turn yet: the next due one is.
+        WebhookDelivery.objects.filter(pk=third.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
+        enqueued.clear()
+        assert services.webhook_delivery_send(delivery_id=second.pk) is True
+        assert enqueued == []
+    finally:
+        purge_webhooks_queue()
