@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from . import services
 from .models import ApiKey, Partner, Referral, Scope, WebhookDelivery, WebhookEndpoint
@@ -128,7 +129,7 @@ class ReferralAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ShownOnceAdmin):
-    list_display = ["partner", "url", "signing", "rotating_until", "is_active", "created_at"]
+    list_display = ["partner", "url", "signing", "rotating_until", "is_active"]
     list_filter = ["signing", "is_active"]
     list_select_related = ["partner"]
     actions = ["rotate_secret", "end_rotation"]
@@ -143,9 +144,11 @@ class WebhookEndpointAdmin(ShownOnceAdmin):
         # Standard Webhooks secret must be one, and the partner needs the overlap.
         return [] if obj is None else ["signing", "previous_secret_until"]
 
-    @admin.display(description="old secret signs until")
+    @admin.display(description="rotating until")
     def rotating_until(self, obj):
-        return obj.previous_secret_until if obj.previous_secret else None
+        if not obj.previous_secret or obj.previous_secret_until is None:
+            return None
+        return date_format(timezone.localtime(obj.previous_secret_until), "SHORT_DATE_FORMAT")
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -155,7 +158,7 @@ class WebhookEndpointAdmin(ShownOnceAdmin):
         _shown_once_put(request, obj, label="The endpoint's signing secret", value=secret)
 
     @admin.action(
-        description="Rotate the signing secret (old-scheme endpoints move to Standard Webhooks)",
+        description="Rotate the signing secret (moves an old-scheme endpoint to the standard)",
         permissions=["change"],
     )
     def rotate_secret(self, request, queryset):

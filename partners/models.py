@@ -117,7 +117,7 @@ class WebhookEndpoint(models.Model):
     # During a rotation the old secret also signs (both signatures are sent)
     # until ``previous_secret_until``, so the partner can swap secrets at leisure.
     previous_secret = models.CharField(max_length=64, blank=True, editable=False)
-    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
+    previous_secret_until = models.DateTimeField("old secret signs until", null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     # The last case event already turned into deliveries (see services.webhook_events_collect).
     cursor = models.BigIntegerField(default=0, editable=False)
