@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint mypy format bench bench-imaging loadtest two-nodes soak install install-dev browser-deps dicom-deps pdf-deps gettext-deps messages clean
+.PHONY: run test lint mypy format bench bench-imaging bench-webhooks loadtest two-nodes soak install install-dev browser-deps dicom-deps pdf-deps gettext-deps messages clean
 
 $(VENV)/bin/python:
 	@PYBIN=$$(scripts/find-python.sh) || exit 1; echo "Using $$PYBIN"; $$PYBIN -m venv $(VENV)
@@ -88,6 +88,11 @@ format: install-dev
 bench: install-dev
 	$(PY) bench/run.py
 	$(MAKE) --no-print-directory bench-imaging
+	$(MAKE) --no-print-directory bench-webhooks
+
+# POST a referral -> its webhook verified at the partner, 50 referrals (bench/results/webhooks.json).
+bench-webhooks: install-dev
+	$(PY) bench/webhooks_bench.py $(BENCH_WEBHOOKS_ARGS)
 
 # The MRI viewer: first image, slice to slice, web workers' memory (bench/results/imaging.json).
 bench-imaging: install-dev

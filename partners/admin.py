@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from . import services
 from .models import ApiKey, Partner, Referral, Scope, WebhookDelivery, WebhookEndpoint
@@ -128,16 +129,57 @@ class ReferralAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ShownOnceAdmin):
-    list_display = ["partner", "url", "is_active", "created_at"]
+    list_display = ["partner", "url", "signing", "rotating_until", "is_active"]
+    list_filter = ["signing", "is_active"]
     list_select_related = ["partner"]
-    fields = ["partner", "url", "is_active"]
+    actions = ["rotate_secret", "end_rotation"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["partner", "url", "signing", "is_active"]
+        return ["partner", "url", "signing", "previous_secret_until", "is_active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The scheme changes only with the secret (the "rotate" action): a
+        # Standard Webhooks secret must be one, and the partner needs the overlap.
+        return [] if obj is None else ["signing", "previous_secret_until"]
+
+    @admin.display(description="rotating until")
+    def rotating_until(self, obj):
+        if not obj.previous_secret or obj.previous_secret_until is None:
+            return None
+        return date_format(timezone.localtime(obj.previous_secret_until), "SHORT_DATE_FORMAT")
 
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        endpoint, secret = services.webhook_endpoint_create(partner=obj.partner, url=obj.url)
+        endpoint, secret = services.webhook_endpoint_create(partner=obj.partner, url=obj.url, signing=obj.signing)
         obj.pk = endpoint.pk
         _shown_once_put(request, obj, label="The endpoint's signing secret", value=secret)
+
+    @admin.action(
+        description="Rotate the signing secret (moves an old-scheme endpoint to the standard)",
+        permissions=["change"],
+    )
+    def rotate_secret(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select one endpoint: its new secret is shown once, on its page.", "warning")
+            return None
+        endpoint = queryset.get()
+        secret = services.webhook_secret_rotate(endpoint=endpoint)
+        _shown_once_put(
+            request,
+            endpoint,
+            label="The endpoint's new signing secret (the old one also signs for 7 days)",
+            value=secret,
+        )
+        return HttpResponseRedirect(reverse("admin:partners_webhookendpoint_change", args=[endpoint.pk]))
+
+    @admin.action(description="End the rotation (the old secret stops signing now)", permissions=["change"])
+    def end_rotation(self, request, queryset):
+        for endpoint in queryset:
+            services.webhook_rotation_end(endpoint=endpoint)
+        self.message_user(request, f"{queryset.count()} endpoint(s) now signed with their new secret only.")
 
 
 @admin.register(WebhookDelivery)

@@ -93,12 +93,31 @@ class Referral(models.Model):
 
 
 class WebhookEndpoint(models.Model):
+    class Signing(models.TextChoices):
+        # https://www.standardwebhooks.com/: webhook-id, webhook-timestamp and
+        # webhook-signature ("v1,<base64 HMAC-SHA256>"), a ``whsec_<base64>`` secret.
+        STANDARD = "standard", "Standard Webhooks"
+        # The clinic's first scheme (X-Clinic-Signature: t=...,v1=<hex>), kept
+        # for the endpoints made before Standard Webhooks until their partner
+        # switches (docs/partners.md says why).
+        CLINIC_V1 = "clinic_v1", "Old clinic scheme (X-Clinic-Signature)"
+
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(max_length=300)
+    signing = models.CharField(
+        max_length=12,
+        choices=Signing.choices,
+        default=Signing.STANDARD,
+        help_text="How deliveries are signed. Switching to Standard Webhooks gives the endpoint a new secret.",
+    )
     # The signing secret: needed in clear to sign, so kept like the other
     # server-side secrets (database access means access to it); shown to the
-    # partner once, when the endpoint is made.
+    # partner once, when the endpoint is made or its secret rotated.
     secret = models.CharField(max_length=64, editable=False)
+    # During a rotation the old secret also signs (both signatures are sent)
+    # until ``previous_secret_until``, so the partner can swap secrets at leisure.
+    previous_secret = models.CharField(max_length=64, blank=True, editable=False)
+    previous_secret_until = models.DateTimeField("old secret signs until", null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     # The last case event already turned into deliveries (see services.webhook_events_collect).
     cursor = models.BigIntegerField(default=0, editable=False)
@@ -109,6 +128,14 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self):
         return f"{self.partner}: {self.url}"
+
+    def signing_secrets(self, now=None) -> list[str]:
+        """The secrets that sign a delivery now: the current one, and the
+        previous one while a rotation lasts."""
+        now = now or timezone.now()
+        if self.previous_secret and self.previous_secret_until and self.previous_secret_until > now:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
     def clean(self):
         # Webhooks leave the clinic, encrypted, and never for an address inside
@@ -133,7 +160,8 @@ class WebhookDelivery(models.Model):
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     case_event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, related_name="+")
-    # Sent as X-Clinic-Event-Id: receivers drop a repeat of an id they have seen.
+    # Sent as webhook-id (X-Clinic-Event-Id under the old scheme): receivers
+    # drop a repeat of an id they have seen.
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=12)
     stage = models.CharField(max_length=24, help_text="The case's status the event moved it to.")

@@ -9,10 +9,12 @@ from datetime import date
 
 from django import forms
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from intake import choices
 from intake.forms import clean_dob, clean_phone_number
+from intake.transitions import Status
 
 YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 # Sent as the case stores them.
@@ -33,6 +35,28 @@ def _form_check(check, value):
         return check(value)
     except forms.ValidationError as exc:
         raise serializers.ValidationError(list(exc.messages)) from None
+
+
+# The schema of ``treatments`` (partners.schema registers both enums): an object whose
+# keys are the treatments and whose values are how long, so a generated client
+# has a model with one optional attribute per treatment, not a bare dict.
+TREATMENTS_SCHEMA = {
+    "type": "object",
+    "properties": {t: {"$ref": "#/components/schemas/TreatmentDurationEnum"} for t in choices.Treatment.values},
+    "propertyNames": {"$ref": "#/components/schemas/TreatmentEnum"},
+    "additionalProperties": False,
+}
+
+
+@extend_schema_field(TREATMENTS_SCHEMA)
+class TreatmentsField(serializers.DictField):
+    pass
+
+
+@extend_schema_field({"type": "string", "pattern": YEAR_MONTH})
+class YearMonthField(serializers.RegexField):
+    """YYYY-MM. An empty string is still taken as "not given", as it always
+    was; the schema offers null (or leaving it out) for that."""
 
 
 def _age_on(dob: date, today: date) -> int:
@@ -93,11 +117,11 @@ class ReferralSerializer(serializers.Serializer):
         max_length=len(choices.Diagnosis.choices),
     )
     diagnosis_other = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    treatments = serializers.DictField(
+    treatments = TreatmentsField(
         child=serializers.ChoiceField(choices=_choices(choices.TreatmentDuration.choices)),
         required=False,
         default=dict,
-        help_text="Treatment tried -> for how long. Treatments: " + ", ".join(choices.Treatment.values),
+        help_text="Each treatment tried, with for how long. Treatments: " + ", ".join(choices.Treatment.values),
     )
     prior_surgery = serializers.BooleanField()
     prior_surgery_details = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -106,11 +130,22 @@ class ReferralSerializer(serializers.Serializer):
         choices=[choices.MriStatus.NONE.value, choices.MriStatus.CENTRE_SENDS.value],
         help_text="'none', or 'centre_sends' when the imaging centre will send the MRI.",
     )
-    mri_taken_month = serializers.RegexField(
-        YEAR_MONTH, required=False, allow_blank=True, default="", help_text="YYYY-MM, when mri_status is centre_sends."
+    mri_taken_month = YearMonthField(
+        YEAR_MONTH,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        help_text="YYYY-MM, when mri_status is centre_sends (required then).",
     )
+    # Null or left out when there is no MRI; "" is still taken as that (older clients).
     mri_region = serializers.ChoiceField(
-        choices=_choices(choices.MriRegion.choices), required=False, allow_blank=True, default=""
+        choices=_choices(choices.MriRegion.choices),
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        help_text="Which part was scanned, when mri_status is centre_sends (required then; 'unsure' is fine).",
     )
     imaging_centre = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -193,21 +228,21 @@ class ReferralSerializer(serializers.Serializer):
         """The case's fields, as the patient form's steps would give them."""
         d = dict(self.validated_data)
         centre_sends = d["mri_status"] == choices.MriStatus.CENTRE_SENDS
-        month = d.pop("mri_taken_month", "")
+        month = d.pop("mri_taken_month", "") or ""
         return {
             **{k: d[k] for k in COPIED},
             "red_flags": [f for f in choices.RedFlag.values if f in d["red_flags"]],
             "diagnosis_other": d["diagnosis_other"].strip() if "other" in d["diagnoses"] else "",
             "prior_surgery_details": d["prior_surgery_details"].strip() if d["prior_surgery"] else "",
             "mri_taken_on": date(int(month[:4]), int(month[5:]), 1) if centre_sends and month else None,
-            "mri_region": d["mri_region"] if centre_sends else "",
+            "mri_region": (d["mri_region"] or "") if centre_sends else "",
             "imaging_centre": d["imaging_centre"].strip() if centre_sends else "",
             "consent_privacy": True,  # attested by the partner; recorded on the Referral
         }
 
 
 class StageSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text="The stage, as a stable word: the case's status.")
+    key = serializers.ChoiceField(choices=Status.values, help_text="The stage, as a stable word: the case's status.")
     headline = serializers.CharField(help_text="The stage in the plain words the patient sees.")
     next_step = serializers.CharField()
 
@@ -219,3 +254,13 @@ class ReferralStatusSerializer(serializers.Serializer):
     urgent = serializers.BooleanField(help_text="A red flag was reported: the clinic calls back within the hour.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+class StageChangedEventSerializer(serializers.Serializer):
+    """The body of the ``referral.stage_changed`` webhook (partners.services.webhook_payload)."""
+
+    id = serializers.UUIDField(help_text="The event's id, also sent as the webhook-id header; a repeat has the same.")
+    type = serializers.ChoiceField(choices=["referral.stage_changed"])
+    reference = serializers.CharField(help_text="The case's reference, e.g. MR-7K3F9Q.")
+    stage = StageSerializer()
+    occurred_at = serializers.DateTimeField(help_text="When the case moved to this stage.")

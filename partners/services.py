@@ -54,12 +54,67 @@ def api_key_revoke(*, key: ApiKey) -> None:
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def webhook_endpoint_create(*, partner: Partner, url: str) -> tuple[WebhookEndpoint, str]:
+def webhook_endpoint_create(
+    *, partner: Partner, url: str, signing: str = WebhookEndpoint.Signing.STANDARD
+) -> tuple[WebhookEndpoint, str]:
     """A new endpoint; returns it and its signing secret (shown once)."""
-    endpoint = WebhookEndpoint(partner=partner, url=url, secret=keys.webhook_secret_new())
+    endpoint = WebhookEndpoint(partner=partner, url=url, signing=signing, secret=keys.webhook_secret_new())
     endpoint.full_clean()
     endpoint.save()
     return endpoint, endpoint.secret
+
+
+# How long the old secret still signs after a rotation or a switch to Standard Webhooks.
+ROTATION_OVERLAP = timedelta(days=7)
+
+
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint, overlap: timedelta = ROTATION_OVERLAP) -> str:
+    """A new secret for the endpoint; returns it (shown once). The old one
+    keeps signing beside it for ``overlap`` (both signatures sent), so the
+    partner installs the new one without missing or refusing a delivery.
+
+    An endpoint still on the old scheme moves to Standard Webhooks here: a
+    standard secret cannot be one of the old scheme's, so the switch is a
+    rotation. During its overlap both the standard headers (new secret) and
+    X-Clinic-Signature (old secret) are sent, and the partner changes its
+    receiver at leisure."""
+    with transaction.atomic():
+        e = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        e.previous_secret, e.previous_secret_until = e.secret, timezone.now() + overlap
+        e.secret = keys.webhook_secret_new()
+        e.signing = WebhookEndpoint.Signing.STANDARD
+        e.save(update_fields=["secret", "previous_secret", "previous_secret_until", "signing"])
+    return e.secret
+
+
+def webhook_rotation_end(*, endpoint: WebhookEndpoint) -> None:
+    """The partner has the new secret: the old one stops signing now."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(previous_secret="", previous_secret_until=None)
+
+
+def webhook_headers(endpoint: WebhookEndpoint, *, event_id: str, body: bytes, now) -> dict:
+    """The signature headers of one attempt, by the endpoint's scheme (see
+    docs/partners.md, "Webhooks"). Standard Webhooks: webhook-id,
+    webhook-timestamp and webhook-signature, one signature per valid
+    secret. The old scheme: X-Clinic-Event-Id and X-Clinic-Signature."""
+    timestamp = int(now.timestamp())
+    valid = endpoint.signing_secrets(now)
+    if endpoint.signing == WebhookEndpoint.Signing.CLINIC_V1:
+        return {
+            "X-Clinic-Event-Id": event_id,
+            "X-Clinic-Signature": keys.webhook_signature(valid[0], timestamp, body),
+        }
+    standard = [s for s in valid if keys.is_standard_secret(s)]
+    headers = {
+        "webhook-id": event_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": keys.standard_webhook_signature(standard, event_id, timestamp, body),
+    }
+    old = [s for s in valid if not keys.is_standard_secret(s)]
+    if old:  # moving from the old scheme: its receiver keeps working until the overlap ends
+        headers["X-Clinic-Event-Id"] = event_id
+        headers["X-Clinic-Signature"] = keys.webhook_signature(old[0], timestamp, body)
+    return headers
 
 
 # --- audit ------------------------------------------------------------------
@@ -350,6 +405,66 @@ def webhook_deliveries_collect(now=None) -> int:
     return made
 
 
+def webhook_deliveries_for_case(*, case_id: int, now=None) -> int:
+    """Right after a referred case's change commits (partners.receivers): its
+    new status events become deliveries, and each is enqueued at once,
+    without waiting for the sweep. Returns how many were enqueued.
+
+    Exactly once as the sweep: a delivery is unique per (endpoint, event),
+    so this and a sweep running together make it once; each is enqueued by
+    whichever of them first marks its ``enqueued_at`` (a conditional UPDATE),
+    and should both send it, the claim in ``webhook_delivery_send`` lets one
+    through. If the broker refuses, the mark is taken back and the sweep
+    (every 10 s) enqueues it."""
+    from .tasks import deliver_webhook
+
+    now = now or timezone.now()
+    referral = Referral.objects.filter(case_id=case_id).values("partner_id", "api_key__revoked_at").first()
+    if referral is None or referral["api_key__revoked_at"] is not None:
+        return 0
+    endpoints = list(
+        WebhookEndpoint.objects.filter(partner_id=referral["partner_id"], is_active=True, partner__is_active=True)
+    )
+    if not endpoints:
+        return 0
+    events = list(
+        CaseEvent.objects.filter(case_id=case_id, kind__in=EVENT_KINDS)
+        .exclude(to_status="")
+        .exclude(to_status=F("from_status"))
+        .select_related("case")
+        .only("pk", "to_status", "created_at", "case__reference")
+        .order_by("pk")
+    )
+    rows = [
+        WebhookDelivery(
+            endpoint=endpoint, case_event=e, reference=e.case.reference, stage=e.to_status, next_attempt_at=now
+        )
+        for endpoint in endpoints
+        for e in events
+        # As the sweep: an endpoint gets the events from its own creation on.
+        if e.created_at >= endpoint.created_at
+    ]
+    if not rows:
+        return 0
+    WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    due = WebhookDelivery.objects.filter(
+        endpoint__in=endpoints,
+        case_event__case_id=case_id,
+        state=WebhookDelivery.State.PENDING,
+        enqueued_at__isnull=True,
+        next_attempt_at__lte=now,
+    )
+    enqueued = 0
+    for pk in list(due.order_by("pk").values_list("pk", flat=True)):
+        if not WebhookDelivery.objects.filter(pk=pk, enqueued_at__isnull=True).update(enqueued_at=now):
+            continue  # a sweep took it first
+        if enqueue_now(deliver_webhook, pk, celery_queue=CELERY_WEBHOOKS):
+            enqueued += 1
+        else:
+            WebhookDelivery.objects.filter(pk=pk, state=WebhookDelivery.State.PENDING).update(enqueued_at=None)
+    return enqueued
+
+
 def webhooks_sweep(now=None) -> int:
     """The beat's job: collect new events, free stuck claims, enqueue what is due.
     Returns how many deliveries were enqueued."""
@@ -447,7 +562,7 @@ def webhook_delivery_send(*, delivery_id: int, delivered: bool = False) -> bool:
     then. After INTAKE_WEBHOOK_MAX_ATTEMPTS it is ``failed``, shown in the
     admin, and can be sent again from there. A receiver may see an event
     twice only if a send timed out after it was received, or the mark could
-    not be written: it drops the repeat by X-Clinic-Event-Id, so each event
+    not be written: it drops the repeat by its id (webhook-id), so each event
     is handled exactly once.
     """
     if delivered:
@@ -503,12 +618,10 @@ def webhook_delivery_send(*, delivery_id: int, delivered: bool = False) -> bool:
         wait = min(settings.INTAKE_WEBHOOK_TIMEOUT, 5.0) * random.uniform(0.5, 1.5)  # noqa: S311  (jitter)
         raise EndpointBusy(d.pk, wait)
     body = webhook_payload(d)
-    timestamp = int(now.timestamp())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "spine-clinic-webhooks/1",
-        "X-Clinic-Event-Id": str(d.event_id),
-        "X-Clinic-Signature": keys.webhook_signature(d.endpoint.secret, timestamp, body),
+        **webhook_headers(d.endpoint, event_id=str(d.event_id), body=body, now=timezone.now()),
     }
     try:
         code = _post(d.endpoint.url, body, headers)
@@ -527,7 +640,28 @@ def webhook_delivery_send(*, delivery_id: int, delivered: bool = False) -> bool:
     except Exception as exc:
         raise DeliveredButUnmarked(f"webhook delivery {d.pk} sent; its mark is not yet written") from exc
     log.info("webhook delivery %s sent", d.pk)
+    _next_turn(d.endpoint_id)
     return True
+
+
+def _next_turn(endpoint_id: int) -> None:
+    """The endpoint answered: its oldest delivery waiting its turn (EndpointBusy)
+    is enqueued now instead of when its wait of a few seconds runs out, so a
+    burst of events reaches a fast endpoint one after another, in order. The
+    wait's own message still comes later and finds it sent (the claim); should
+    this enqueue fail, that message or the sweep sends it."""
+    from .tasks import deliver_webhook
+
+    waiting = (
+        WebhookDelivery.objects.filter(
+            endpoint_id=endpoint_id, state=WebhookDelivery.State.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        enqueue_now(deliver_webhook, waiting, celery_queue=CELERY_WEBHOOKS)
 
 
 def webhook_backoff(attempts: int) -> timedelta:

@@ -45,6 +45,33 @@ ProblemSerializer = inline_serializer(
 )
 
 
+# Response headers, declared so a generated client knows them.
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds to wait before trying again.",
+)
+LOCATION = OpenApiParameter(
+    "Location",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    required=True,
+    description="The referral's address, /api/v1/referrals/{reference}/.",
+)
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    {"type": "string", "enum": ["true"]},
+    OpenApiParameter.HEADER,
+    response=[200],
+    required=True,
+    description="'true': this is the answer to an earlier request with the same Idempotency-Key and body; "
+    "no second case was made.",
+)
+
+
 def _problems(*codes):
     texts = {
         400: "The request is not valid (problem details, with field errors), or its JSON nests too deeply.",
@@ -119,7 +146,10 @@ class ReferralsView(PartnerAPIView):
                 pattern=IDEMPOTENCY_KEY.pattern,
                 description="Up to 40 letters, digits or . _ : -. Sending the same body again with the same key "
                 "returns the first referral (200) instead of making a second case.",
-            )
+            ),
+            LOCATION,
+            IDEMPOTENT_REPLAYED,
+            RETRY_AFTER,
         ],
         responses={
             201: ReferralStatusSerializer,
@@ -160,6 +190,7 @@ class ReferralsView(PartnerAPIView):
         parameters=[
             OpenApiParameter("limit", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
             OpenApiParameter("offset", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+            RETRY_AFTER,
         ],
         responses={
             200: inline_serializer(
@@ -189,6 +220,7 @@ class ReferralDetailView(PartnerAPIView):
     @extend_schema(
         operation_id="referrals_retrieve",
         summary="A referral's stage, in the patient's plain words",
+        parameters=[RETRY_AFTER],
         responses={200: ReferralStatusSerializer, **_problems(401, 403, 404, 429)},
     )
     def get(self, request, reference):
@@ -206,6 +238,7 @@ class CaseFhirView(PartnerAPIView):
     @extend_schema(
         operation_id="cases_fhir",
         summary="A case as a FHIR R4 Bundle",
+        parameters=[RETRY_AFTER],
         responses={
             (200, "application/fhir+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="A Bundle (collection)."),
             **_problems(401, 403, 404, 410, 429),

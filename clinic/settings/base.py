@@ -649,6 +649,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,  # the schema does not describe itself
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1: JSON Schema's if/then for the rules between fields, and `webhooks` (partners.schema).
+    "OAS_VERSION": "3.1.0",
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,  # a field left out or null, never a "" enum member
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "partners.schema.postprocess"],
+    "WEBHOOKS": ["partners.schema.stage_changed"],
+    "ENUM_NAME_OVERRIDES": {
+        "StageKeyEnum": "partners.schema.STAGE_KEYS",
+        "RedFlagEnum": "partners.schema.RED_FLAGS",
+        "RegionEnum": "partners.schema.REGIONS",
+        "DiagnosisEnum": "partners.schema.DIAGNOSES",
+    },
 }
 INTAKE_API_RATE_LIMIT = env("INTAKE_API_RATE_LIMIT", default="120/min")  # per API key
 # Calls without a valid key, per client address per minute; past it a 429 (partners.throttling).

@@ -69,9 +69,13 @@ def test_a_sleeping_endpoint_delays_neither_routing_nor_another_partner(seeded_t
     b = make_partner("Other Practice")
     services.webhook_endpoint_create(partner=b, url=fast.url)
     full_b = make_key(b)[1]
-    assert services.webhook_deliveries_collect() == 4
+    # Each routing's commit made its delivery and enqueued it (no worker yet).
+    assert WebhookDelivery.objects.filter(endpoint__partner=a).count() == 4
+    assert services.webhook_deliveries_collect() == 0
     purge_broker()  # the referrals' own routing messages: routed above already
     purge_webhooks_queue()
+    # Those messages are gone: lost, as far as the outbox knows, so the sweep sends them again.
+    WebhookDelivery.objects.update(enqueued_at=None)
 
     # As README's production section runs them. The attempt's deadline is long
     # here, so A's endpoint holds the request for as long as the test says.
@@ -82,9 +86,8 @@ def test_a_sleeping_endpoint_delays_neither_routing_nor_another_partner(seeded_t
         assert services.webhooks_sweep() == 4
         wait_for(lambda: slow.in_flight == 1, timeout=60)
 
-        other = _refer(client, full_b, 99)  # routing is enqueued on commit, on the routine queue
-        wait_for(lambda: ReviewRequest.objects.filter(pk=other.pk, routed_at__isnull=False).exists(), timeout=60)
-        services.webhooks_sweep()  # B's event becomes a delivery and is enqueued
+        _refer(client, full_b, 99)  # routing is enqueued on commit, on the routine queue
+        # Routed by the cases worker, whose commit enqueues B's delivery: no sweep needed.
         wait_for(lambda: len(fast.requests) == 1, timeout=60)
         # All of that while A's endpoint still held its first request.
         assert slow.in_flight == 1 and not slow.released.is_set() and len(slow.requests) == 1
@@ -103,7 +106,7 @@ def test_a_sleeping_endpoint_delays_neither_routing_nor_another_partner(seeded_t
     drop_other_connections()
     assert slow.most_at_once == 1
     assert len(slow.requests) == 4
-    assert len({h["X-Clinic-Event-Id"] for h, _ in slow.requests}) == 4
+    assert len({{k.lower(): v for k, v in h.items()}["webhook-id"] for h, _ in slow.requests}) == 4
     assert set(WebhookDelivery.objects.filter(endpoint__partner=a).values_list("attempts", flat=True)) == {1}
     assert "route_case[" not in hooks.log.read_text() and "deliver_webhook[" not in cases.log.read_text()
     assert "deliver_webhook[" in hooks.log.read_text() and "route_case[" in cases.log.read_text()
@@ -173,3 +176,35 @@ def test_make_run_and_the_load_test_start_a_worker_for_the_webhooks_queue():
     consumed = [p.argv[p.argv.index("-Q") + 1] for p in supervise.default_procs(8000, sys.executable) if "-Q" in p.argv]
     assert sorted(q for queues in consumed for q in queues.split(",")) == ["routine", "urgent", "webhooks"]
     assert '"webhooks", env' in (ROOT / "bench" / "loadtest.py").read_text()
+
+
+@pytest.mark.django_db
+def test_a_delivery_sent_hands_the_endpoint_to_the_next_one_waiting_at_once(client, seeded, fast, monkeypatch):
+    """A burst to a fast endpoint: the delivery waiting its turn (EndpointBusy,
+    a few seconds' wait) is enqueued the moment the one in flight is answered."""
+    partner = make_partner("Northside Family Practice")
+    services.webhook_endpoint_create(partner=partner, url=fast.url)
+    full = make_key(partner)[1]
+    for i in range(3):
+        case_route(case_id=_refer(client, full, i).pk)
+    services.webhook_deliveries_collect()
+    first, second, third = WebhookDelivery.objects.order_by("pk")
+    enqueued = []
+    real_enqueue = services.enqueue_now
+
+    def spy(task, *args, **kwargs):
+        enqueued.append((task.name, args))
+        return real_enqueue(task, *args, **kwargs)
+
+    monkeypatch.setattr(services, "enqueue_now", spy)
+    purge_webhooks_queue()
+    try:
+        assert services.webhook_delivery_send(delivery_id=first.pk) is True
+        assert enqueued == [("partners.tasks.deliver_webhook", (second.pk,))]  # the oldest waiting, only
+        # One waiting out a backoff after a failed try is not its turn yet: the next due one is.
+        WebhookDelivery.objects.filter(pk=third.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
+        enqueued.clear()
+        assert services.webhook_delivery_send(delivery_id=second.pk) is True
+        assert enqueued == []
+    finally:
+        purge_webhooks_queue()
