@@ -31,7 +31,11 @@ REVIEW = {
     "decision_detail": "Fisioterapia dos veces por semana durante ocho semanas, y caminar cada día.",
     "next_step": "Hable con su médico sobre la fisioterapia.",
     "findings": [{"level": "L4-5", "disc_bulge": True, "herniation": True, "herniation_side": "left"}],
+    # Where the review form has them (issue 23, point 4 and the patient-language
+    # field): the decision without opened images, and the same text for the patient.
+    "no_images_reason": "Solo el informe, sin imágenes.",
 }
+REVIEW |= {f"{field}_patient": REVIEW[field] for field in ("impression", "decision_detail", "next_step")}
 
 
 @pytest.fixture

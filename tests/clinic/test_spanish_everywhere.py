@@ -55,7 +55,11 @@ REVIEW = {
     "decision_detail": "Fisioterapia dos veces por semana durante ocho semanas.",
     "next_step": "Pida una consulta con nuestro cirujano de columna.",
     "findings": [{"level": "L4-5", "disc_bulge": True, "herniation": True, "herniation_side": "left"}],
+    # Where the review form has them (issue 23, point 4 and the patient-language
+    # field): the decision without opened images, and the same text for the patient.
+    "no_images_reason": "Solo el informe, sin imágenes.",
 }
+REVIEW |= {f"{field}_patient": REVIEW[field] for field in ("impression", "decision_detail", "next_step")}
 # What the issue found in English inside Spanish pages, named so a return is obvious.
 KNOWN_ENGLISH = (
     "Please give a year between",
