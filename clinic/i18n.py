@@ -9,6 +9,13 @@ the reader chose. The language comes from, in order:
 2. the switcher's cookie (``django_language``, set by Django's ``set_language``);
 3. the browser's Accept-Language;
 4. English.
+
+Pages about one case (everything under a patient's status link: the status
+page, the letter and its PDF, the patient's actions) are the exception: they
+speak the case's language whatever the cookie or the browser says, and follow
+the switcher only when the patient uses it on them. The request app owns that
+rule (intake.status_links.case_page_language), applied by its middleware
+right after this one.
 """
 
 from django.conf import settings

@@ -395,7 +395,7 @@ class MriForm(StepForm):
         if month and year is not None:
             today = date.today()
             if year < 1980 or year > today.year:
-                self.add_error("mri_year", f"Please give a year between 1980 and {today.year}.")
+                self.add_error("mri_year", _("Please give a year between 1980 and %(year)s.") % {"year": today.year})
             else:
                 taken = date(year, int(month), 1)
                 dob = _draft_dob(self.draft)
@@ -506,7 +506,8 @@ class ConsentForm(StepForm):
             label = dict(choices.ContactMethod.choices)[method].lower()
             self.add_error(
                 needed,
-                f"You asked us to contact you by {label}. Please allow it here, or go back and choose another way.",
+                _("You asked us to contact you by %(way)s. Please allow it here, or go back and choose another way.")
+                % {"way": label},
             )
         return data
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from . import choices, sla
 from .transitions import OPEN, Status
@@ -359,11 +360,12 @@ class MriFile(models.Model):
     """An MRI file a patient uploaded: random name, private path, encrypted."""
 
     class FileType(models.TextChoices):
-        PDF = "pdf", "PDF report"
-        JPEG = "jpeg", "JPEG image"
-        PNG = "png", "PNG image"
-        DICOM = "dicom", "DICOM image"
-        ZIP = "zip", "ZIP of DICOM images"
+        # Translated: the patient reads them on the status page ("ZIP of DICOM images: received").
+        PDF = "pdf", pgettext_lazy("file kind", "PDF report")
+        JPEG = "jpeg", pgettext_lazy("file kind", "JPEG image")
+        PNG = "png", pgettext_lazy("file kind", "PNG image")
+        DICOM = "dicom", pgettext_lazy("file kind", "DICOM image")
+        ZIP = "zip", pgettext_lazy("file kind", "ZIP of DICOM images")
 
     case = models.ForeignKey(ReviewRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="files")
     # Uploads made before the request is sent belong to the patient's draft.

@@ -366,7 +366,7 @@ def _storage_failed(request, exc):
     storage_failure_alert(exc)
     message = _(
         "We could not save your file because of a problem on our side, not with your file. "
-        "Nothing was kept. You can try again later, or choose \u201cMy imaging centre will send it\u201d "
+        "Nothing was kept. You can try again later, or choose “My imaging centre will send it” "
         "and continue: we will get the images from them."
     )
     if _wants_json(request):

@@ -26,7 +26,7 @@ class AnswerForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_(
             "Only our clinical team reads it. If you have files for us, upload them under "
-            "\u201cSend us files\u201d below first, then send your answer."
+            "“Send us files” below first, then send your answer."
         ),
     )
 

@@ -20,8 +20,8 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import formats, timezone
-from django.utils.translation import get_language, gettext
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext
 
 from clinic.models import staff_shown
 from clinic.templatetags.clinic_time import clinic_zone, clinic_zone_name
@@ -130,17 +130,26 @@ def document_context(case: ReviewRequest, version: ReviewVersion) -> dict:
         **letter_context(case, version),
         "findings": list(version.findings.all()),
         "made_on": timezone.localdate(),
-        # <html lang> of the PDF: the language it is rendered in (the reader's).
-        "LANGUAGE_CODE": get_language() or settings.LANGUAGE_CODE,
+        # <html lang> of the PDF: the language it is rendered in (below).
+        "LANGUAGE_CODE": translation.get_language() or settings.LANGUAGE_CODE,
     }
 
 
-def letter_pdf(case: ReviewRequest, version: ReviewVersion) -> bytes:
-    return render_pdf("reviews/pdf/letter.html", document_context(case, version))
+def letter_pdf(case: ReviewRequest, version: ReviewVersion, *, language: str | None = None) -> bytes:
+    """The patient's letter, in ``language``: the status page passes the
+    language its pages speak (intake.status_links.case_page_language: the
+    case's, unless the patient switched); anyone else (the FHIR export) gets
+    the case's own language. Never the language of whoever asks."""
+    with translation.override(language or case.language):
+        return render_pdf("reviews/pdf/letter.html", document_context(case, version))
 
 
 def summary_pdf(case: ReviewRequest, version: ReviewVersion) -> bytes:
-    return render_pdf("reviews/pdf/summary.html", document_context(case, version))
+    """The clinical summary for the patient's own doctor, always in the
+    clinic's language (INTAKE_CLINICAL_SUMMARY_LANGUAGE), whatever the patient
+    or the page reads in."""
+    with translation.override(settings.INTAKE_CLINICAL_SUMMARY_LANGUAGE):
+        return render_pdf("reviews/pdf/summary.html", document_context(case, version))
 
 
 # --- iCalendar -----------------------------------------------------------------

@@ -5,6 +5,7 @@ in the audit trail. The URL holds the signed status token only."""
 
 from django.http import Http404, HttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from clinic.models import AuditEntry, audit_record
@@ -45,7 +46,8 @@ def letter_pdf(request, token: str):
     case, version = _case_and_review(request, token)
     if downloads_limited(request, case):
         return too_many_downloads(request, case)
-    pdf = documents.letter_pdf(case, version)
+    # The language the case's pages speak (intake.status_links.CaseLanguageMiddleware).
+    pdf = documents.letter_pdf(case, version, language=get_language())
     return _send(request, case, pdf, "application/pdf", f"result-{case.reference}.pdf", "result letter")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     # The patient's language: the switcher's cookie, else the browser's
     # Accept-Language (no URL prefix: see README, "Languages"; clinic.i18n).
     "clinic.i18n.LocaleMiddleware",
+    # ... except on a case's pages (under its status link): the case's language (intake.status_links).
+    "intake.status_links.CaseLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -401,6 +404,13 @@ INTAKE_CLINIC_PHONE = env("INTAKE_CLINIC_PHONE", default="(555) 010-0199")
 # The clinic's street address, one line: on result letters, the consult box and
 # an in-person consult whose place names only a room (docs/operations.md, section 8).
 INTAKE_CLINIC_ADDRESS = env("INTAKE_CLINIC_ADDRESS", default="1200 River Road, Suite 300, Springfield, IL 62701")
+# The clinical summary is for the patient's own (US) doctor: written in the
+# clinic's language, whatever the patient reads (reviews.documents).
+INTAKE_CLINICAL_SUMMARY_LANGUAGE = env("INTAKE_CLINICAL_SUMMARY_LANGUAGE", default="en")
+if INTAKE_CLINICAL_SUMMARY_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"INTAKE_CLINICAL_SUMMARY_LANGUAGE={INTAKE_CLINICAL_SUMMARY_LANGUAGE!r}: use one of {sorted(dict(LANGUAGES))}."
+    )
 # Business hours for SLA clocks (the urgent queue runs around the clock).
 INTAKE_CLINIC_TIME_ZONE = env("INTAKE_CLINIC_TIME_ZONE", default="America/Chicago")
 INTAKE_BUSINESS_HOURS = (8, 17)  # 08:00 to 17:00 local

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
+from django.utils import translation
 
 from clinic.models import AuditEntry, audit_record
 
@@ -51,9 +52,10 @@ def mri_file_add(*, uploaded, draft_key: str = "", case=None) -> MriFile:
                 left_out=[list(entry) for entry in found.left_out],
             )
             if case is not None:
-                CaseEvent.objects.create(
-                    case=case, kind=CaseEvent.Kind.FILE, summary=f"MRI file added ({f.get_file_type_display()})"
-                )
+                # The staff's timeline is in the clinic's language, whoever uploads.
+                with translation.override(settings.LANGUAGE_CODE):
+                    summary = f"MRI file added ({f.get_file_type_display()})"
+                CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.FILE, summary=summary)
                 mri_files_attached.send(sender=MriFile, case=case, files=[f])
     except BaseException:
         try:
