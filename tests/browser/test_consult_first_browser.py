@@ -42,6 +42,7 @@ def booked(seeded_tx):
         "decision_detail": PLAN,
         "next_step": "Come to the consultation.",
         "findings": [],
+        "no_images_reason": "No images sent with this request.",
     }
     review_save(case=case, author=clinician, data=data, expected_version=0)
     consult_schedule(case=case, actor=coordinator, starts_at=CONSULT_AT, clinician=clinician, place="2nd floor, Room 4")
