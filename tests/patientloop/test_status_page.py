@@ -223,8 +223,9 @@ def test_a_file_for_a_case_awaiting_its_mri_without_questions_moves_it_on(client
 
 
 def test_the_retention_purge_removes_the_answers_and_what_was_waiting(client, in_review, staff):
+    from intake.services.notifications import notification_send
     from intake.services.retention import case_purge
-    from patientloop.models import CallTask, PendingUpdate, TextMessage
+    from patientloop.models import CallTask, PendingUpdate
     from patientloop.services.contact import patient_message, patient_update_request
 
     request = patient_request_open(
@@ -238,6 +239,8 @@ def test_the_retention_purge_removes_the_answers_and_what_was_waiting(client, in
     assert case_purge(case_id=case.pk)
     request.refresh_from_db()
     assert (request.questions, request.answer) == ("", "")
-    assert not TextMessage.objects.exclude(recipient="").exists()
+    texts = Notification.objects.filter(case=case, channel="text")
+    assert texts.exists() and not texts.filter(recipient=case.phone).exists()
+    assert notification_send(notification_id=texts.get().pk) is False  # nothing sent to a purged case
     assert not PendingUpdate.objects.filter(state="pending").exists()
     assert not CallTask.objects.filter(done_at__isnull=True).exists()
