@@ -24,10 +24,9 @@ class AnswerForm(forms.Form):
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_(
-            "Only our clinical team reads it. If you have files for us, upload them under "
-            "\u201cSend us files\u201d below first, then send your answer."
-        ),
+        # Files have their own box on the page (the template links to it): they
+        # reach us on their own, before or after the answer, in any order.
+        help_text=_("Only our clinical team reads it."),
     )
 
     def __init__(self, *args, prefix_id: int | None = None, **kwargs):

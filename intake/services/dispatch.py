@@ -212,9 +212,9 @@ def _sweep_notifications(now, cutoff, chain_over) -> None:
             key=f"notifications-given-up:{now:%Y%m%d}",
             subject="Some emails or texts could not be sent",
             body=(
-                f"{len(spent)} notification(s) were refused by the mail server or SMS provider (or could not reach it) on each of "
-                f"{MAX_NOTIFICATION_ATTEMPTS} tries and are no longer retried. In the admin, filter notifications "
-                "by state 'Failed' and contact those patients or staff another way if needed."
+                f"{len(spent)} notification(s) were refused by the mail server or SMS provider (or could not "
+                f"reach it) on each of {MAX_NOTIFICATION_ATTEMPTS} tries and are no longer retried. In the admin, "
+                "filter notifications by state 'Failed' and contact those patients or staff another way if needed."
             ),
         )
         log.error("%s notification(s) given up after %s tries", len(spent), MAX_NOTIFICATION_ATTEMPTS)

@@ -52,7 +52,10 @@ RESULT_IF_UNTOLD = {Status.CONSULT_SCHEDULED}
 MAX_HOLD_WINDOWS = 3
 
 CALL_REASONS: dict[str, str] = {
-    Notification.Kind.PATIENT_CONFIRMATION: "Tell the patient we received the request (phone calls only)",
+    Notification.Kind.PATIENT_CONFIRMATION: (
+        "Tell the patient we received the request and read out its reference (phone calls only: no email or text "
+        "was sent)"
+    ),
     Notification.Kind.PATIENT_STATUS: "Tell the patient there is an update on their request (phone calls only)",
     PATIENT_RESULT: "Tell the patient their result is ready on the status page (phone calls only)",
 }

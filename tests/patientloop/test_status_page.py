@@ -119,6 +119,9 @@ def test_the_patient_answers_with_a_file_and_the_case_returns_to_review_with_its
     # The assigned clinician is told (no health data in the email).
     note = Notification.objects.get(case=case, kind="staff_patient_answered")
     assert note.recipient == staff.clinician.email
+    # The patient sees their answer afterwards, under the question (issue 23).
+    after = client.get(status_link(case)).content.decode()
+    assert 'data-testid="your-answer"' in after and SECRET in after and "Which leg hurts, and since when?" in after
     # The staff member sees the answer on the case page.
     assert SECRET.encode() in staff_client.get(reverse("admin:intake_reviewrequest_change", args=[case.pk])).content
 
