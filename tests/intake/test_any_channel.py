@@ -192,3 +192,21 @@ def test_a_text_the_broker_never_took_is_sent_by_the_outbox_sweep_once(
     assert notification_send(notification_id=text.pk) is True
     assert notification_send(notification_id=text.pk) is False
     assert len(sms_bodies(settings)) == 1
+
+
+def test_the_status_pages_contact_choices_offer_only_the_ways_the_clinic_has_an_address_for(client):
+    from intake.status_links import status_link
+
+    case, _ = submit(client, PHONE_ONLY, consent_text=True)
+    link = status_link(case)
+    client.post(link, {"date_of_birth": CONTACT["date_of_birth"]})
+    page = client.get(link).content.decode()
+    assert 'name="consent_text"' in page and 'name="consent_phone"' in page
+    assert 'name="consent_email"' not in page and 'name="contact_method" value="email"' not in page
+    # Saving the choices works with no email.
+    response = client.post(link + "contact/", {"consent_text": "on", "consent_phone": "on", "contact_method": "phone"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.consent_text, case.consent_phone, case.consent_email, case.contact_method) == (
+        True, True, False, "phone",
+    )  # fmt: skip
