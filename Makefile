@@ -79,7 +79,7 @@ lint: install-dev
 mypy: install-dev
 	DJANGO_SETTINGS_MODULE=clinic.settings.test $(VENV)/bin/mypy intake/services intake/selectors.py intake/sla.py \
 	  intake/clock.py intake/transitions.py intake/rules.py intake/status_links.py intake/patient_session.py \
-	  patientloop/services patientloop/selectors.py patientloop/channels.py patientloop/sms.py
+	  patientloop/services patientloop/selectors.py patientloop/channels.py clinic/sms.py
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

@@ -118,6 +118,56 @@ def clean_phone_number(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Numbers a text can reach. US numbers are "fixed line or mobile" (the plan
+# cannot tell them apart); toll-free, premium-rate and pager numbers cannot take a text.
+TEXTABLE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    phonenumbers.PhoneNumberType.VOIP,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+}
+
+
+def can_take_texts(e164: str) -> bool:
+    """Can this number (as clean_phone_number returns it) receive a text?"""
+    try:
+        return phonenumbers.number_type(phonenumbers.parse(e164, "US")) in TEXTABLE_TYPES
+    except phonenumbers.NumberParseException:
+        return False
+
+
+NO_WAY_TO_REACH = _("Please give an email address or a phone number. Any one is enough for us to reach you.")
+NEEDS_EMAIL = _("You chose email. Please give your email address here, or choose a text message or a call.")
+NEEDS_MOBILE = _("You chose text messages. Please give your mobile number here, or choose another way.")
+NEEDS_PHONE = _("You chose a phone call. Please give the number we should call, or choose another way.")
+NOT_A_MOBILE = _(
+    "This number cannot receive text messages (it is a toll-free or service number). "
+    "Please give a mobile number, or choose a call or email."
+)
+
+
+def reach_errors(*, email: str, phone: str, contact_method: str) -> dict:
+    """The one rule for how a patient can be reached (the form's step 2 and a
+    partner's referral both ask it): any one of an email address, a mobile for
+    texts or a phone for calls is enough, and the way chosen needs its detail.
+    ``phone`` as clean_phone_number returns it. Returns field -> message."""
+    if not email and not phone:
+        errors = {"email": NO_WAY_TO_REACH, "phone": NO_WAY_TO_REACH}
+        if contact_method:
+            errors["contact_method"] = {"email": NEEDS_EMAIL, "text": NEEDS_MOBILE}.get(contact_method, NEEDS_PHONE)
+        return errors
+    if contact_method == choices.ContactMethod.EMAIL and not email:
+        return {"email": NEEDS_EMAIL}
+    if contact_method == choices.ContactMethod.TEXT:
+        if not phone:
+            return {"phone": NEEDS_MOBILE}
+        if not can_take_texts(phone):
+            return {"phone": NOT_A_MOBILE}
+    if contact_method == choices.ContactMethod.PHONE and not phone:
+        return {"phone": NEEDS_PHONE}
+    return {}
+
+
 def clean_dob(dob: date, today: date | None = None) -> date:
     today = today or date.today()
     if dob > today:
@@ -129,7 +179,10 @@ def clean_dob(dob: date, today: date | None = None) -> date:
 
 class ContactForm(StepForm):
     title = _("How to reach you")
-    intro = _("We use these details only to contact you about your review.")
+    intro = _(
+        "We use these details only to contact you about your review. An email address or a phone number: "
+        "any one is enough."
+    )
 
     first_name = forms.CharField(
         label=_("First name"),
@@ -159,13 +212,22 @@ class ContactForm(StepForm):
     email = forms.EmailField(
         label=_("Email address"),
         max_length=254,
+        required=False,
+        help_text=_("Leave it empty if you have none: a phone number is enough."),
         error_messages={
-            "required": _("Please give an email address; we send your reference there."),
             "invalid": _("This does not look like an email address. Please check it, e.g. name@example.com."),
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    phone = forms.CharField(**phone_field_kwargs)
+    phone = forms.CharField(
+        **{
+            **phone_field_kwargs,
+            "required": False,
+            "help_text": _(
+                "A US number, for example (555) 123-4567. Give a mobile number if you would like text messages."
+            ),
+        }
+    )
     postal_code = forms.CharField(
         label=_("ZIP code"),
         max_length=10,
@@ -204,19 +266,28 @@ class ContactForm(StepForm):
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
+        if not email:
+            return ""
         domain = email.rsplit("@", 1)[-1]
         if "." not in domain or domain.endswith(".") or len(domain.rsplit(".", 1)[-1]) < 2:
             raise forms.ValidationError(_("This email address is missing its ending, such as .com. Please check it."))
         return email
 
     def clean_phone(self):
-        return clean_phone_number(self.cleaned_data["phone"])
+        raw = self.cleaned_data["phone"].strip()
+        return clean_phone_number(raw) if raw else ""
 
     def clean_date_of_birth(self):
         return clean_dob(self.cleaned_data["date_of_birth"])
 
     def clean(self):
         data = super().clean()
+        # A detail that failed its own check counts as given (its own error
+        # says what to fix) and keeps that one error.
+        given = {f: data.get(f) or ("?" if f in self.errors else "") for f in ("email", "phone")}
+        for field, message in reach_errors(**given, contact_method=data.get("contact_method", "")).items():
+            if field not in self.errors:
+                self.add_error(field, message)
         dob = data.get("date_of_birth")
         if dob and _age_on(dob, date.today()) < 18 and not data.get("submitted_by_guardian"):
             self.add_error(
@@ -332,26 +403,58 @@ class HistoryForm(StepForm):
 MONTHS = [(str(i), name) for i, name in MONTH_NAMES.items()]
 
 
+class RequiredWhenShownMixin:
+    """A field the page marks required (its asterisk, ``required``) that is
+    checked in the form's ``clean()`` instead: asked only when it is shown
+    (the MRI's details, once the patient says they had one), so an empty one
+    is not an error by itself. Django's own check of a value given still runs."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["required"] = True
+        super().__init__(*args, **kwargs)
+
+    def validate(self, value):
+        if value in self.empty_values:
+            return
+        super().validate(value)
+
+
+class RequiredWhenShownChoiceField(RequiredWhenShownMixin, forms.ChoiceField):
+    pass
+
+
+class RequiredWhenShownIntegerField(RequiredWhenShownMixin, forms.IntegerField):
+    pass
+
+
+class RequiredWhenShownCharField(RequiredWhenShownMixin, forms.CharField):
+    pass
+
+
 class MriForm(StepForm):
     title = _("Your MRI")
     intro = _("If you have had an MRI of your spine, we can review it at no cost.")
 
     mri_status = radio(_("Have you had an MRI of your spine?"), choices.MriStatus.choices)
-    mri_month = forms.ChoiceField(
-        label=_("Month it was taken"), required=False, choices=[("", _("Month"))] + MONTHS,
+    # The details are asked (and marked required) once the patient says they had an MRI: clean() checks them.
+    mri_month = RequiredWhenShownChoiceField(
+        label=_("Month it was taken"), choices=[("", _("Month"))] + MONTHS,
         error_messages={"invalid_choice": _("Please choose a month from the list.")},
     )  # fmt: skip
-    mri_year = forms.IntegerField(
+    mri_year = RequiredWhenShownIntegerField(
         label=_("Year it was taken"),
-        required=False,
         error_messages={"invalid": _("Please give the year as four digits, for example 2024.")},
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": _("YYYY")}),
     )
-    mri_region = radio(_("Which part of your spine was scanned?"), choices.MriRegion.choices, required=False)
-    imaging_centre = forms.CharField(
+    mri_region = RequiredWhenShownChoiceField(
+        label=_("Which part of your spine was scanned?"),
+        choices=choices.MriRegion.choices,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": REQUIRED_CHOICE},
+    )
+    imaging_centre = RequiredWhenShownCharField(
         label=_("Imaging centre (name and town)"),
         max_length=200,
-        required=False,
         help_text=_("So we can ask them for the images if needed."),
     )
 
@@ -498,17 +601,37 @@ class ConsentForm(StepForm):
             ),
         )
 
+    # One message per way, so each reads whole in every language (no label pasted into a sentence).
+    CHOSEN_NOT_ALLOWED = {
+        "phone": _(
+            "You asked us to contact you by phone call. Please allow it here, or go back and choose another way."
+        ),
+        "text": _(
+            "You asked us to contact you by text message. Please allow it here, or go back and choose another way."
+        ),
+        "email": _("You asked us to contact you by email. Please allow it here, or go back and choose another way."),
+    }
+    NO_ADDRESS = {
+        "consent_email": _("You did not give an email address. Untick this, or go back to step 2 and add one."),
+        "consent_text": _(
+            "You did not give a phone number. Untick this, or go back to step 2 and add a mobile number."
+        ),
+        "consent_phone": _("You did not give a phone number. Untick this, or go back to step 2 and add one."),
+    }
+
     def clean(self):
         data = super().clean()
         method = self.draft.get("contact_method")
         needed = {"phone": "consent_phone", "text": "consent_text", "email": "consent_email"}.get(method)
         if needed and not data.get(needed):
-            label = dict(choices.ContactMethod.choices)[method].lower()
-            self.add_error(
-                needed,
-                _("You asked us to contact you by %(way)s. Please allow it here, or go back and choose another way.")
-                % {"way": label},
-            )
+            self.add_error(needed, self.CHOSEN_NOT_ALLOWED[method])
+        # A way allowed with nothing to reach it by would be a promise nobody can keep.
+        email, phone = self.draft.get("email"), self.draft.get("phone")
+        for field, missing in (("consent_email", not email), ("consent_text", not phone), ("consent_phone", not phone)):
+            if data.get(field) and missing and field not in self.errors:
+                self.add_error(field, self.NO_ADDRESS[field])
+        if data.get("consent_text") and phone and not can_take_texts(phone) and "consent_text" not in self.errors:
+            self.add_error("consent_text", NOT_A_MOBILE)
         return data
 
     def is_bot(self) -> bool:

@@ -315,7 +315,13 @@ class Outbox(models.Model):
 
 
 class Notification(models.Model):
-    """An email to send, recorded once per (case, purpose) by its dedupe key."""
+    """A message to send, an email or a text, recorded once per (case,
+    purpose, channel) by its dedupe key and sent at most once
+    (intake.services.notifications.notification_send)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        TEXT = "text", "Text message"
 
     class Kind(models.TextChoices):
         PATIENT_CONFIRMATION = "patient_confirmation", "Patient: request received"
@@ -335,8 +341,10 @@ class Notification(models.Model):
 
     case = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24, choices=Kind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
     dedupe_key = models.CharField(max_length=120, unique=True)
-    recipient = models.EmailField()
+    # An email address, or a phone number (E.164) for a text.
+    recipient = models.CharField(max_length=254)
     status_shown = models.CharField(max_length=24, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
@@ -348,6 +356,7 @@ class Notification(models.Model):
     # alive the sweeper leaves the row alone (intake.services.dispatch).
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True, help_text="The SMS provider's id for a text.")
 
     class Meta:
         indexes = [models.Index(fields=["state", "created_at"], name="notif_state_created")]

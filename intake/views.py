@@ -21,12 +21,13 @@ from clinic.dbretry import retry_once_on_db_blip
 
 from . import choices
 from .forms import STEP_FORMS, STEP_NAMES, StatusCheckForm, UploadForm, UrgentCallbackForm
-from .models import MriFile
+from .models import MriFile, Notification
 from .patient_session import patient_verified, patient_verify
 from .ratelimit import client_address, limit_exceeded, too_many
 from .selectors import patient_stage, promised_by
 from .services.alerts import storage_failure_alert
 from .services.files import mri_file_add, mri_file_remove_from_draft
+from .services.notifications import patient_told_by
 from .services.submission import case_for_submission, review_request_submit
 from .status_links import (
     BirthDateCheck,
@@ -245,6 +246,8 @@ def submitted(request):
         "promised": promised_by(case),
         "status_url": request.build_absolute_uri(status_link(case)),
         "mri_expected": case.mri_status == choices.MriStatus.CENTRE_SENDS,
+        # The ways the confirmation really went (email, text, a coordinator's call), from the rows.
+        "told_by": patient_told_by(case, kind=Notification.Kind.PATIENT_CONFIRMATION, occasion="confirmation"),
     }
     return render(request, "intake/submitted.html", ctx)
 

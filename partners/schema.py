@@ -56,6 +56,9 @@ def enum_member_name(value: str) -> str:
 # The rules between fields, as ReferralSerializer.validate applies them (its
 # tests send a body breaking each one and expect the 400 these describe).
 CONSENT_FOR_METHOD = {"phone": "consent_phone", "text": "consent_text", "email": "consent_email"}
+# The contact way chosen needs its detail (intake.forms.reach_errors): any one
+# of email or phone is enough, and contact_method (required) says which.
+DETAIL_FOR_METHOD = {"phone": "phone", "text": "phone", "email": "email"}
 NOT_BLANK = {"type": "string", "pattern": r"\S"}
 
 
@@ -64,7 +67,8 @@ def _consent_rule(methods: list[tuple[str, str]]) -> dict:
     Nested rather than three if/then side by side: the same rule, with fewer
     alternatives for a tool that expands them (schemathesis gives up on 2^7)."""
     (method, consent), rest = methods[0], methods[1:]
-    then = {"properties": {consent: {"const": True}}, "required": [consent]}
+    detail = DETAIL_FOR_METHOD[method]
+    then = {"properties": {consent: {"const": True}, detail: NOT_BLANK}, "required": [consent, detail]}
     if not rest:
         return then
     return {
@@ -115,6 +119,8 @@ RULES_IN_WORDS = "\n".join(
         "Rules between fields (a body that breaks one is refused with 400, the field named in `errors`):",
         "- `contact_method` `phone`, `text` or `email` needs the matching consent true: "
         "`consent_phone`, `consent_text` or `consent_email`.",
+        "- `email` and `phone` are each optional, but the way chosen needs its detail: `email` for `email`, "
+        "`phone` for `phone` and `text` (for `text`, a mobile that can take texts). So at least one is given.",
         "- `prior_surgery` true needs `prior_surgery_details` (what and the year).",
         "- `diagnoses` with `other` needs `diagnosis_other`; `none` stands alone (not with a diagnosis, "
         "nor with `unsure`).",

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from intake import choices
-from intake.forms import clean_dob, clean_phone_number
+from intake.forms import can_take_texts, clean_dob, clean_phone_number, reach_errors
 from intake.transitions import Status
 
 YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -89,8 +89,22 @@ class ReferralSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=80)
     date_of_birth = serializers.DateField()
     submitted_by_guardian = serializers.BooleanField(default=False)
-    email = serializers.EmailField(max_length=254)
-    phone = serializers.CharField(max_length=30, help_text="A US number, e.g. (555) 123-4567.")
+    # Any one way to reach the patient is enough (issue 23): an email, a mobile for texts or a phone for calls.
+    email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The patient's email address; empty or left out if they have none (a phone number is then needed).",
+    )
+    phone = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A US number, e.g. (555) 123-4567; a mobile for texts. Empty or left out if the patient has an "
+        "email address and no phone.",
+    )
     postal_code = serializers.RegexField(r"^\d{5}(-\d{4})?$", max_length=10)
     state = serializers.ChoiceField(choices=_choices(choices.US_STATES))
     contact_method = serializers.ChoiceField(choices=_choices(choices.ContactMethod.choices))
@@ -162,13 +176,15 @@ class ReferralSerializer(serializers.Serializer):
 
     def validate_email(self, value):
         email = value.strip().lower()
+        if not email:
+            return ""
         domain = email.rsplit("@", 1)[-1]
         if "." not in domain or domain.endswith(".") or len(domain.rsplit(".", 1)[-1]) < 2:
             raise serializers.ValidationError("This email address is missing its ending, such as .com.")
         return email
 
     def validate_phone(self, value):
-        return _form_check(clean_phone_number, value)
+        return _form_check(clean_phone_number, value) if value.strip() else ""
 
     def validate_date_of_birth(self, value):
         return _form_check(clean_dob, value)
@@ -196,9 +212,18 @@ class ReferralSerializer(serializers.Serializer):
         if data.get("prior_surgery") and not data.get("prior_surgery_details", "").strip():
             errors["prior_surgery_details"] = "Please say briefly what surgery the patient had and the year."
         method = data.get("contact_method")
+        # The patient form's rule (intake.forms.reach_errors), in its words.
+        email, phone = data.get("email", ""), data.get("phone", "")
+        errors.update({k: str(v) for k, v in reach_errors(email=email, phone=phone, contact_method=method).items()})
         needed = {"phone": "consent_phone", "text": "consent_text", "email": "consent_email"}.get(method)
         if needed and not data.get(needed):
             errors[needed] = f"The contact method is {method}: the patient must agree to it (set it to true)."
+        for field, missing in (("consent_email", not email), ("consent_text", not phone), ("consent_phone", not phone)):
+            if data.get(field) and missing and field not in errors:
+                address = "email" if field == "consent_email" else "phone"
+                errors[field] = f"No {address} was sent: set it to false, or send the patient's {address}."
+        if data.get("consent_text") and phone and not can_take_texts(phone) and "consent_text" not in errors:
+            errors["consent_text"] = "This number cannot receive text messages (toll-free or service number)."
         if data.get("mri_status") == choices.MriStatus.CENTRE_SENDS:
             errors.update(self._mri_errors(data))
         if errors:

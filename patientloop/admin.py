@@ -80,12 +80,23 @@ class PatientRequestAdmin(_StaffOnly, admin.ModelAdmin):
 
 @admin.register(CallTask)
 class CallTaskAdmin(_StaffOnly, admin.ModelAdmin):
-    list_display = ["case_link", "reason", "created_at", "done_at", "done_by"]
+    list_display = ["case_link", "call_on", "reason", "created_at", "done_at", "done_by"]
     list_filter = [("done_at", admin.EmptyFieldListFilter)]
     list_select_related = ["case", "done_by"]
-    fields = ["case_link", "kind", "reason", "created_at", "done_at", "done_by"]
+    fields = ["case_link", "call_on", "kind", "reason", "created_at", "done_at", "done_by"]
     readonly_fields = fields
     actions = ["mark_done"]
+
+    @admin.display(description="call")
+    def call_on(self, obj):
+        """What the caller needs (issue 23): the number, when, and the patient's language."""
+        from clinic.templatetags.phone import phone_display
+
+        case = obj.case
+        if not case.phone:
+            return "no phone number"
+        when = case.get_contact_time_display() or "any time"
+        return f"{phone_display(case.phone)}, {when}, in {case.get_language_display()}"
 
     @admin.action(description="I made the call: mark done (logs the contact)")
     def mark_done(self, request, queryset):

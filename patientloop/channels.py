@@ -13,10 +13,12 @@ CALL = "call"
 def patient_channels(case, *, texts: bool = True) -> list[str]:
     """The channels for one message to the patient of ``case``.
 
-    Written channels the patient agreed to (and gave an address for); if both,
-    the preferred one (email when the preference is a call). A patient who
-    allowed phone calls only gets a call from a coordinator (a call task).
-    Nothing at all without consent, or once the case's personal data is purged.
+    Every written channel the patient agreed to and gave an address for: an
+    email, a text, or both (issue 23: a patient who allowed both hears by
+    both, so a message never depends on the one inbox they do not check). A
+    patient with no written channel who allowed phone calls gets a call from
+    a coordinator (a call task). Nothing at all without consent, or once the
+    case's personal data is purged.
     ``texts=False``: no text provider is configured, so a text is not a channel.
     """
     if case.purged_at is not None:
@@ -26,8 +28,6 @@ def patient_channels(case, *, texts: bool = True) -> list[str]:
         written.append(EMAIL)
     if texts and case.consent_text and case.phone:
         written.append(TEXT)
-    if len(written) == 2:
-        return [TEXT] if case.contact_method == "text" else [EMAIL]
     if written:
         return written
     if case.consent_phone and case.phone:

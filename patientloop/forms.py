@@ -24,10 +24,9 @@ class AnswerForm(forms.Form):
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_(
-            "Only our clinical team reads it. If you have files for us, upload them under "
-            "“Send us files” below first, then send your answer."
-        ),
+        # Files have their own box on the page (the template links to it): they
+        # reach us on their own, before or after the answer, in any order.
+        help_text=_("Only our clinical team reads it."),
     )
 
     def __init__(self, *args, prefix_id: int | None = None, **kwargs):
@@ -49,9 +48,24 @@ class ContactPreferencesForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if case is not None:
+            # Only the ways the clinic has an address for (issue 23: many patients give no email).
+            if not case.email:
+                del self.fields["consent_email"]
+            if not case.phone:
+                del self.fields["consent_text"], self.fields["consent_phone"]
+            kept = {"email": "consent_email", "text": "consent_text", "phone": "consent_phone"}
+            method = self.fields["contact_method"]
+            method.choices = [(v, label) for v, label in method.choices if kept[v] in self.fields]
         self.helper = _helper()
+
+    def clean(self):
+        data = super().clean()
+        for name in ("consent_email", "consent_text", "consent_phone"):
+            data.setdefault(name, False)  # a way not offered is not allowed
+        return data
 
 
 class WithdrawForm(forms.Form):

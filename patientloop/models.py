@@ -1,6 +1,6 @@
 """The loop back to the patient after the request: the clinic's questions and
-the patient's answers, and every message to the patient by the channel the
-patient agreed to (an email through intake's Notification, a text here, or a
+the patient's answers, and every message to the patient by the channels the
+patient agreed to (an email or a text through intake's Notification, or a
 call task for a coordinator), combined when updates come close together.
 
 None of these rows carries health data except ``PatientRequest.questions`` and
@@ -74,35 +74,6 @@ class PendingUpdate(models.Model):
 
     def __str__(self):
         return f"Update for {self.case_id} ({self.state})"
-
-
-class TextMessage(models.Model):
-    """A text to the patient: recorded once by its dedupe key, sent at most once
-    (claim, commit, send, mark: as intake's notifications)."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending (unconfirmed)"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-
-    case = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="text_messages")
-    # The same purposes as intake's Notification.Kind (patient_confirmation, patient_status).
-    kind = models.CharField(max_length=24)
-    dedupe_key = models.CharField(max_length=120, unique=True)
-    recipient = models.CharField(max_length=20)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    provider_id = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["state", "created_at"], name="ploop_text_state_created")]
-
-    def __str__(self):
-        return f"Text {self.kind} ({self.state})"
 
 
 class CallTask(models.Model):

@@ -14,12 +14,13 @@ def status_loop_context(request, case, token: str) -> dict:
     loop = status_loop(case)
     loop["answer_forms"] = [(r, AnswerForm(prefix_id=r.pk)) for r in loop["open_requests"]]
     loop["contact_form"] = ContactPreferencesForm(
+        case=case,
         initial={
             "consent_email": case.consent_email,
             "consent_text": case.consent_text,
             "consent_phone": case.consent_phone,
             "contact_method": case.contact_method or "phone",
-        }
+        },
     )
     loop["max_file_mb"] = settings.INTAKE_MAX_FILE_BYTES // (1024 * 1024)
     return {"loop": loop, "token": token, "case": case}

@@ -154,7 +154,7 @@ def contact(request, token: str):
         return _ask_again(request, token)
     if _limited(request, case):
         return too_many(request, _("actions on your request"))
-    form = ContactPreferencesForm(request.POST)
+    form = ContactPreferencesForm(request.POST, case=case)
     if not form.is_valid():
         messages.error(request, _("Please choose the way you prefer us to contact you."))
         return redirect(_status_url(token, "contact"))

@@ -13,9 +13,11 @@ def pytest_report_header(config):
 
 @pytest.fixture(autouse=True)
 def _private_dirs(settings, tmp_path):
-    """Every test gets its own media and MRI folders."""
+    """Every test gets its own media, MRI and text-message folders."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.INTAKE_PRIVATE_ROOT = tmp_path / "private"
+    settings.INTAKE_SMS_URL = ""  # the file backend: never a real provider
+    settings.INTAKE_SMS_DIR = tmp_path / "sms"
     yield
 
 

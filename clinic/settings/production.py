@@ -118,7 +118,7 @@ INTAKE_REQUIRE_OTP = True
 INTAKE_DEMO_STAFF_ALLOWED = False
 
 # Texts go to a provider (INTAKE_SMS_URL) or not at all: never into files on a
-# server where nobody reads them (patientloop.sms.texts_available).
+# server where nobody reads them (clinic.sms.texts_available).
 INTAKE_SMS_FILE_BACKEND_ALLOWED = False
 
 # Each web process checks the cache once as it boots, and refuses to start

@@ -1,4 +1,5 @@
-"""Phone numbers as links a phone can call: ``{{ clinic_phone|tel_href }}``."""
+"""Phone numbers as links a phone can call (``{{ clinic_phone|tel_href }}``)
+and as people write them (``{{ case.phone|phone_display }}``)."""
 
 import re
 
@@ -26,3 +27,20 @@ def tel_href(number) -> str:
     except phonenumbers.NumberParseException:
         return f"tel:{digits}"
     return "tel:" + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@register.filter
+def phone_display(number) -> str:
+    """A stored number (E.164) as a patient writes it: (312) 555-0177 for a US
+    number, the international form otherwise; as given if it does not parse."""
+    text = str(number or "")
+    try:
+        parsed = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return text
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if parsed.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, style)

@@ -239,11 +239,11 @@ def _sweep_notifications(now, cutoff, chain_over) -> None:
     if spent:
         system_alert_raise(
             key=f"notifications-given-up:{now:%Y%m%d}",
-            subject="Some emails could not be sent",
+            subject="Some emails or texts could not be sent",
             body=(
-                f"{len(spent)} notification(s) were refused by the mail server (or could not reach it) on each of "
-                f"{MAX_NOTIFICATION_ATTEMPTS} tries and are no longer retried. In the admin, filter notifications "
-                "by state 'Failed' and contact those patients or staff another way if needed."
+                f"{len(spent)} notification(s) were refused by the mail server or SMS provider (or could not "
+                f"reach it) on each of {MAX_NOTIFICATION_ATTEMPTS} tries and are no longer retried. In the admin, "
+                "filter notifications by state 'Failed' and contact those patients or staff another way if needed."
             ),
         )
         log.error("%s notification(s) given up after %s tries", len(spent), MAX_NOTIFICATION_ATTEMPTS)
@@ -262,7 +262,7 @@ def _report_unconfirmed_notifications(now) -> int:
     Notification.objects.filter(pk__in=ids, state=Notification.State.SENDING).update(state=Notification.State.FAILED)
     system_alert_raise(
         key=f"notifications-unconfirmed:{now:%Y%m%d}",
-        subject="Some emails may not have been sent",
+        subject="Some emails or texts may not have been sent",
         body=(
             f"{len(ids)} notification(s) were handed to a sender that stopped before confirming the send "
             "(a worker killed or the database lost at that moment). They may or may not have reached the "

@@ -3,9 +3,11 @@
 
 - ``patient_notify`` is what intake's ``notify_patient`` calls: a status update
   is held (``patient_update_request``), anything else goes out now.
-- ``patient_message`` fans one message out: an email (intake's Notification,
-  its at-most-once claim-then-send unchanged), a text (``TextMessage``, the
-  same order here in ``text_send``) or a call task for a coordinator.
+- ``patient_message`` fans one message out by every channel the patient
+  agreed to: an email and a text are both intake's Notification rows (channel
+  "email" or "text"), claimed and sent at most once and swept by intake's
+  outbox sweep; a patient who allowed calls only gets a call task for a
+  coordinator.
 - ``patient_updates_dispatch`` (beat, every 20 s) sends the held updates whose
   quiet time has passed: updates N minutes apart or less make one message.
   ``update_kind`` words it: "your result is ready" for a decision, otherwise
@@ -20,20 +22,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.template.loader import select_template
-from django.utils import translation
 
 from clinic.models import AuditEntry, audit_record
+from clinic.sms import texts_available
 from intake import clock
 from intake.models import CaseEvent, Notification, ReviewRequest
-from intake.services.alerts import system_alert_raise
-from intake.services.dispatch import celery_queue_for, enqueue_now, enqueue_on_commit
 from intake.services.notifications import notification_request
 from intake.transitions import Status
 
 from ..channels import CALL, EMAIL, TEXT, patient_channels
-from ..models import CallTask, PendingUpdate, TextMessage
-from ..sms import get_backend, texts_available
+from ..models import CallTask, PendingUpdate
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +52,10 @@ RESULT_IF_UNTOLD = {Status.CONSULT_SCHEDULED}
 MAX_HOLD_WINDOWS = 3
 
 CALL_REASONS: dict[str, str] = {
-    Notification.Kind.PATIENT_CONFIRMATION: "Tell the patient we received the request (phone calls only)",
+    Notification.Kind.PATIENT_CONFIRMATION: (
+        "Tell the patient we received the request and read out its reference (phone calls only: no email or text "
+        "was sent)"
+    ),
     Notification.Kind.PATIENT_STATUS: "Tell the patient there is an update on their request (phone calls only)",
     PATIENT_RESULT: "Tell the patient their result is ready on the status page (phone calls only)",
 }
@@ -73,7 +74,6 @@ def update_kind(case: ReviewRequest) -> str:
     if case.status in RESULT_IF_UNTOLD:
         told = (
             Notification.objects.filter(case=case, kind=PATIENT_RESULT).exists()
-            or TextMessage.objects.filter(case=case, kind=PATIENT_RESULT).exists()
             or CallTask.objects.filter(case=case, kind=PATIENT_RESULT).exists()
         )
         return PATIENT_STATUS if told else PATIENT_RESULT
@@ -110,21 +110,18 @@ def patient_message(
                 case=case, kind=kind, recipient=case.email, key=key, status_shown=status_shown, known_new=known_new
             )
         elif channel == TEXT:
-            _text_request(case, kind, f"text:{key}")
+            notification_request(
+                case=case,
+                kind=kind,
+                recipient=case.phone,
+                key=key,
+                status_shown=status_shown,
+                channel=Notification.Channel.TEXT,
+                known_new=known_new,
+            )
         elif channel == CALL:
             _call_task_request(case, kind, f"call:{key}")
     return channels
-
-
-def _text_request(case: ReviewRequest, kind: str, key: str) -> TextMessage | None:
-    text, created = TextMessage.objects.get_or_create(
-        dedupe_key=key[:120], defaults={"case": case, "kind": kind, "recipient": case.phone}
-    )
-    if created:
-        from ..tasks import send_text
-
-        enqueue_on_commit(send_text, text.pk, celery_queue=celery_queue_for(case.is_urgent))
-    return text
 
 
 def _call_task_request(case: ReviewRequest, kind: str, key: str) -> CallTask:
@@ -191,96 +188,12 @@ def patient_updates_dispatch(*, now=None) -> int:
     return sent
 
 
-# --- Texts ---------------------------------------------------------------------------
-class TextDeliveredButUnmarked(Exception):
-    """The provider took the text; the "sent" mark could not be written."""
-
-
-def _text_body(text: TextMessage) -> str:
-    from intake.status_links import status_link
-
-    case = text.case
-    ctx = {
-        "reference": case.reference,
-        "clinic_name": settings.INTAKE_CLINIC_NAME,
-        "clinic_phone": settings.INTAKE_CLINIC_PHONE,
-        "status_url": settings.INTAKE_SITE_URL + status_link(case),
-    }
-    template = select_template([f"patientloop/texts/{text.kind}.txt", "patientloop/texts/default.txt"])
-    with translation.override(case.language):
-        return " ".join(template.render(ctx).split())
-
-
-def text_send(*, text_id: int, delivered: bool = False) -> bool:
-    """Send one text AT MOST ONCE: claim (committed), send, mark, in the order
-    and for the reasons of intake.services.notifications.notification_send.
-    A refused or unreachable provider gives the claim back and raises (the
-    task retries); a lost mark raises TextDeliveredButUnmarked (the task then
-    only writes the mark)."""
-    if delivered:
-        _text_mark_sent(text_id, "")
-        return False
-    with transaction.atomic():
-        text = TextMessage.objects.select_for_update(of=("self",)).select_related("case").filter(pk=text_id).first()
-        if text is None or text.state != TextMessage.State.PENDING:
-            return False
-        body = _text_body(text)
-        text.state = TextMessage.State.SENDING
-        text.attempts += 1
-        text.claimed_at = clock.now()
-        text.save(update_fields=["state", "attempts", "claimed_at"])
-    try:
-        provider_id = get_backend().send(to=text.recipient, body=body)
-    except Exception:
-        TextMessage.objects.filter(pk=text.pk, state=TextMessage.State.SENDING).update(
-            state=TextMessage.State.PENDING, claimed_at=None
-        )
-        raise
-    try:
-        _text_mark_sent(text.pk, provider_id)
-    except Exception as exc:
-        raise TextDeliveredButUnmarked(f"text {text.pk} sent; its mark is not yet written") from exc
-    log.info("text %s sent (%s)", text.pk, text.kind)
-    return True
-
-
-def _text_mark_sent(text_id: int, provider_id: str) -> None:
-    TextMessage.objects.filter(pk=text_id).exclude(state=TextMessage.State.SENT).update(
-        state=TextMessage.State.SENT, sent_at=clock.now(), provider_id=provider_id or ""
-    )
-
-
-# A text claimed this long ago and never marked sent: its sender died mid-way.
-STUCK_SENDING_AFTER = timedelta(minutes=10)
-
-
 def patientloop_sweep(*, now=None) -> int:
-    """The beat's one call (every 20 s): send the held updates that are due,
-    enqueue texts the broker never took (down at commit time), and report
-    texts whose send is unconfirmed, never resending them (at most once), as
-    intake.services.dispatch does for emails. Returns the updates sent."""
-    from ..tasks import send_text
-
-    now = now or clock.now()
-    sent = patient_updates_dispatch(now=now)
-    stale = TextMessage.objects.filter(state=TextMessage.State.PENDING, created_at__lt=now - timedelta(seconds=30))
-    for text_id in stale.values_list("pk", flat=True)[:500]:
-        enqueue_now(send_text, text_id)
-    stuck = TextMessage.objects.filter(state=TextMessage.State.SENDING, claimed_at__lt=now - STUCK_SENDING_AFTER)
-    ids = list(stuck.values_list("pk", flat=True)[:500])
-    if ids:
-        TextMessage.objects.filter(pk__in=ids, state=TextMessage.State.SENDING).update(state=TextMessage.State.FAILED)
-        system_alert_raise(
-            key=f"texts-unconfirmed:{now:%Y%m%d}",
-            subject="Some text messages may not have been sent",
-            body=(
-                f"{len(ids)} text message(s) were handed to a sender that stopped before confirming the send. "
-                "They may or may not have reached the patient, so they are not sent again automatically. In "
-                "the admin's case timeline, check those patients and contact them another way if needed."
-            ),
-        )
-        log.error("%s text(s) with an unconfirmed send marked failed", len(ids))
-    return sent
+    """The beat's one call (every 20 s): send the held updates that are due.
+    Texts are intake's notifications: intake's outbox sweep enqueues those the
+    broker never took and reports those whose send is unconfirmed, as for
+    emails. Returns the updates sent."""
+    return patient_updates_dispatch(now=now or clock.now())
 
 
 # --- Call tasks ------------------------------------------------------------------------

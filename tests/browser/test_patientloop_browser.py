@@ -45,6 +45,11 @@ def test_the_patient_answers_a_request_for_more_information_with_a_file(seeded_t
     # post the form and reload the page.
     page.wait_for_load_state("load")
 
+    # Issue 23: the files box comes before the answer, in reading order (no "below first").
+    hint = page.get_by_test_id("files-hint").inner_text()
+    assert "first" in hint and "below" not in hint
+    assert page.locator("#id_file").bounding_box()["y"] < page.get_by_label("Your answer").bounding_box()["y"]
+
     # The file through the progress-bar script: the row appears without a reload.
     page.set_input_files("#id_file", files=[{"name": "scan-report.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     page.evaluate("() => { window.sameDocument = true; }")
@@ -58,6 +63,9 @@ def test_the_patient_answers_a_request_for_more_information_with_a_file(seeded_t
     page.get_by_role("button", name="Send my answer").click()
     page.get_by_text("Your answer was sent to the clinic").wait_for()
     check_page(page, "answered")
+    # The answer stays on the page, under the question it answers (issue 23).
+    expect(page.get_by_test_id("your-answer")).to_have_text("The left leg, since August.")
+    expect(page.get_by_test_id("answered-request")).to_contain_text("Which leg hurts, and since when?")
 
     case = ReviewRequest.objects.get(pk=case.pk)
     assert case.status == Status.IN_REVIEW and case.sla_paused_at is None

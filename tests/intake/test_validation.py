@@ -27,9 +27,9 @@ CONTACT_CASES = [
     ("date_of_birth", "21/13/1970", "Please enter a full date, for example 1970-03-21."),
     ("date_of_birth", TOMORROW, "Your date of birth cannot be in the future."),
     ("date_of_birth", "1880-01-01", "Please check the year of your date of birth."),
-    ("email", "", "Please give an email address; we send your reference there."),
+    # CONTACT chooses email: an email is needed then (test_any_channel: every other way).
+    ("email", "", "You chose email. Please give your email address here, or choose a text message or a call."),
     ("email", "pat.example.com", "This does not look like an email address. Please check it, e.g. name@example.com."),
-    ("phone", "", "Please give a phone number so we can reach you."),
     ("phone", "call me", "This does not look like a phone number. Please check it, e.g. (555) 123-4567."),
     ("phone", "(312) 555-01", "This phone number is not complete or not in use. Please check the digits and the area code."),
     ("postal_code", "6061", "Please enter a 5-digit ZIP code, for example 60614."),
@@ -168,3 +168,22 @@ def test_nothing_is_saved_from_a_failed_step(client):
     # and a later step cannot be reached by skipping ahead
     response = client.get(step_url("pain"))
     assert response.status_code == 302 and response["Location"] == step_url("contact")
+
+
+def test_the_mri_details_are_marked_required_and_an_mri_none_needs_none_of_them(client):
+    """Issue 23: the details asked once the patient had an MRI showed no asterisk."""
+    import re
+
+    fill_until(client, last="history")
+    html = client.get(step_url("mri")).content.decode()
+    asterisks = {
+        field: bool(re.search(rf'for="id_{field}"[^>]*>[^<]*<span class="asteriskField">\*</span>', html))
+        for field in ("mri_month", "mri_year", "imaging_centre")
+    }
+    assert asterisks == {"mri_month": True, "mri_year": True, "imaging_centre": True}
+    legend = re.search(r"<legend[^>]*>\s*Which part of your spine was scanned\?\s*<span class=\"asteriskField\">", html)
+    assert legend, "the scanned-part question has no asterisk"
+    # Still checked in clean(), not by the browser: "no MRI" leaves them empty and passes.
+    response = client.post(step_url("mri"), {**MRI, "mri_status": "none", "mri_month": "", "mri_year": "",
+                                             "mri_region": "", "imaging_centre": ""})  # fmt: skip
+    assert response.status_code == 302

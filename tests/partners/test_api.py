@@ -254,3 +254,26 @@ def test_a_referral_without_a_language_is_english_and_an_unknown_one_is_refused(
     assert refused.status_code == 400
     assert "language" in str(refused.json())
     assert ReviewRequest.objects.count() == 1
+
+
+def test_a_referral_for_a_patient_with_no_email_is_accepted(client, seeded, key_a, referral_body):
+    """Issue 23: any one way to reach the patient is enough, through the API too."""
+    del referral_body["email"]
+    referral_body.update(contact_method="text", consent_text=True, consent_email=False)
+    response = post(client, referral_body, key_a)
+    assert response.status_code == 201, response.content
+    case = ReviewRequest.objects.get(reference=response.json()["reference"])
+    assert (case.email, case.phone, case.consent_text) == ("", "+13125550142", True)
+    # The FHIR export of that case has a phone and no empty email.
+    fhir = client.get(f"/api/v1/cases/{case.reference}/fhir", **auth(key_a)).json()
+    [patient] = [e["resource"] for e in fhir["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert [t["system"] for t in patient["telecom"]] == ["phone"]
+
+
+def test_a_referral_with_no_way_to_reach_the_patient_is_refused(client, seeded, key_a, referral_body):
+    referral_body.update(email="", phone="", consent_email=True)
+    response = post(client, referral_body, key_a)
+    assert response.status_code == 400
+    pointers = {e["pointer"] for e in response.json()["errors"]}
+    assert {"#/email", "#/phone"} <= pointers
+    assert ReviewRequest.objects.count() == 0

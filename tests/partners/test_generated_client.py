@@ -95,6 +95,8 @@ BROKEN = [
     ({"contact_method": "email", "consent_email": False}, "consent_email"),
     ({"contact_method": "text", "consent_text": False}, "consent_text"),
     ({"contact_method": "phone", "consent_phone": False}, "consent_phone"),
+    ({"contact_method": "email", "email": ""}, "email"),  # any one way is enough, but the chosen way's
+    ({"contact_method": "phone", "consent_phone": True, "phone": ""}, "phone"),
     ({"prior_surgery": True, "prior_surgery_details": "  "}, "prior_surgery_details"),
     ({"diagnoses": ["other"], "diagnosis_other": ""}, "diagnosis_other"),
     ({"diagnoses": ["none", "sciatica"]}, "diagnoses"),

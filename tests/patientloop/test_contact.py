@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.core import mail
 
+from clinic.sms import SmsError
 from intake import clock
 from intake.models import Notification, ReviewRequest
 from intake.services.lifecycle import case_transition
@@ -16,9 +17,8 @@ from intake.services.notifications import notification_send
 from intake.services.routing import case_route
 from intake.transitions import Status
 from patientloop.channels import CALL, EMAIL, TEXT, patient_channels
-from patientloop.models import CallTask, PendingUpdate, TextMessage
-from patientloop.services.contact import patient_update_request, patient_updates_dispatch, text_send
-from patientloop.sms import SmsError
+from patientloop.models import CallTask, PendingUpdate
+from patientloop.services.contact import patient_update_request, patient_updates_dispatch
 from tests.factories import CaseFactory
 from tests.intake.helpers import CONTACT, fill_until, step_url
 from tests.intake.test_admin_support import make_case
@@ -34,8 +34,10 @@ def _deliver_everything(captured=None):
     """Send every pending email and text as the workers would."""
     for pk in Notification.objects.filter(state="pending").values_list("pk", flat=True):
         notification_send(notification_id=pk)
-    for pk in TextMessage.objects.filter(state="pending").values_list("pk", flat=True):
-        text_send(text_id=pk)
+
+
+def _texts(**filters):
+    return Notification.objects.filter(channel="text", **filters)
 
 
 def _submit(client, contact_method, **consents):
@@ -63,7 +65,7 @@ def test_a_phone_only_patient_gets_no_email_and_no_text_and_the_coordinator_a_ca
 
     assert not _patient_emails(case)
     assert not Notification.objects.filter(case=case, recipient=case.email).exists()
-    assert not TextMessage.objects.exists() and not sms_files(settings)
+    assert not _texts().exists() and not sms_files(settings)
     tasks = CallTask.objects.filter(case=case, done_at__isnull=True)
     assert {t.kind for t in tasks} == {"patient_confirmation", "patient_status"}
     # Visible on the case's timeline and in the admin's list of call tasks.
@@ -78,7 +80,7 @@ def test_a_text_only_patient_gets_a_text_and_no_email(client, seeded, settings):
 
     assert not _patient_emails(case)
     assert not CallTask.objects.exists()
-    texts = TextMessage.objects.filter(case=case).order_by("pk")
+    texts = _texts(case=case).order_by("pk")
     assert [t.kind for t in texts] == ["patient_confirmation", "patient_status"]
     assert all(t.state == "sent" and t.recipient == case.phone for t in texts)
     files = sms_files(settings)
@@ -95,9 +97,11 @@ def test_a_text_only_patient_gets_a_text_and_no_email(client, seeded, settings):
         ({"consent_email": True}, "email", [EMAIL]),
         ({"consent_text": True}, "text", [TEXT]),
         ({"consent_phone": True}, "phone", [CALL]),
-        ({"consent_email": True, "consent_text": True}, "text", [TEXT]),
-        ({"consent_email": True, "consent_text": True}, "email", [EMAIL]),
+        # Every written channel the patient agreed to, whichever they prefer (issue 23).
+        ({"consent_email": True, "consent_text": True}, "text", [EMAIL, TEXT]),
+        ({"consent_email": True, "consent_text": True}, "email", [EMAIL, TEXT]),
         ({"consent_email": True, "consent_phone": True}, "phone", [EMAIL]),
+        ({"consent_text": True, "consent_phone": True}, "phone", [TEXT]),
         ({}, "email", []),
     ],
 )
@@ -150,16 +154,17 @@ def test_a_purged_or_unconsented_case_is_told_nothing(staff):
     patient_update_request(case=case)
     patient_updates_dispatch(now=clock.now() + WINDOW * 2)
     assert not Notification.objects.filter(case=case).exists()
-    assert not TextMessage.objects.exists() and not CallTask.objects.exists()
+    assert not CallTask.objects.exists()
 
 
-# --- Texts: at most once, through the backend chosen by INTAKE_SMS_URL -----------------
+# --- Texts: intake's notifications on the text channel, at most once, through the
+# --- backend chosen by INTAKE_SMS_URL ----------------------------------------------------
 @pytest.fixture
 def pending_text(staff):
     case = make_case(staff.queue_a, consent_email=False, consent_text=True, contact_method="text")
     patient_update_request(case=case)
     patient_updates_dispatch(now=clock.now() + WINDOW * 2)
-    return TextMessage.objects.get(case=case)
+    return _texts(case=case).get()
 
 
 class _Provider(BaseHTTPRequestHandler):
@@ -193,8 +198,8 @@ def provider(settings):
 
 def test_the_http_backend_posts_to_the_provider_once(pending_text, provider, settings):
     provider.answers.append((201, {"id": "SM123"}))
-    assert text_send(text_id=pending_text.pk) is True
-    assert text_send(text_id=pending_text.pk) is False  # already sent: never twice
+    assert notification_send(notification_id=pending_text.pk) is True
+    assert notification_send(notification_id=pending_text.pk) is False  # already sent: never twice
     assert len(provider.received) == 1
     sent = provider.received[0]
     assert sent["auth"] == "Basic Y2xpbmljOnMzY3JldA=="  # clinic:s3cret
@@ -208,10 +213,10 @@ def test_the_http_backend_posts_to_the_provider_once(pending_text, provider, set
 def test_a_refused_text_is_given_back_and_sent_once_later(pending_text, provider):
     provider.answers.extend([(503, {"error": "busy"}), (200, {})])
     with pytest.raises(SmsError):
-        text_send(text_id=pending_text.pk)
+        notification_send(notification_id=pending_text.pk)
     pending_text.refresh_from_db()
     assert pending_text.state == "pending" and pending_text.attempts == 1
-    assert text_send(text_id=pending_text.pk) is True
+    assert notification_send(notification_id=pending_text.pk) is True
     pending_text.refresh_from_db()
     assert pending_text.state == "sent" and len(provider.received) == 2
 
@@ -221,53 +226,54 @@ def test_the_claim_is_committed_before_the_text_is_handed_over(pending_text, mon
 
     class Spy:
         def send(self, *, to, body):
-            seen["state"] = TextMessage.objects.get(pk=pending_text.pk).state
+            seen["state"] = Notification.objects.get(pk=pending_text.pk).state
             return "x"
 
-    monkeypatch.setattr("patientloop.services.contact.get_backend", lambda: Spy())
-    assert text_send(text_id=pending_text.pk)
+    monkeypatch.setattr("intake.services.notifications.sms_backend", lambda: Spy())
+    assert notification_send(notification_id=pending_text.pk)
     assert seen["state"] == "sending"
 
 
 def test_a_lost_mark_after_the_text_went_out_never_sends_it_again(pending_text, monkeypatch, settings):
-    from patientloop.services import contact
+    from intake.services import notifications
 
     def broken_mark(*args):
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(contact, "_text_mark_sent", broken_mark)
-    with pytest.raises(contact.TextDeliveredButUnmarked):
-        text_send(text_id=pending_text.pk)
+    monkeypatch.setattr(notifications, "_mark_sent", broken_mark)
+    with pytest.raises(notifications.DeliveredButUnmarked):
+        notification_send(notification_id=pending_text.pk)
     monkeypatch.undo()
-    assert text_send(text_id=pending_text.pk) is False  # still "sending": not pending, so not resent
-    assert text_send(text_id=pending_text.pk, delivered=True) is False  # the task's retry writes the mark
+    assert notification_send(notification_id=pending_text.pk) is False  # still "sending": not resent
+    assert notification_send(notification_id=pending_text.pk, delivered=True) is False  # the retry writes the mark
     pending_text.refresh_from_db()
     assert pending_text.state == "sent" and len(sms_files(settings)) == 1
 
 
 def test_an_unconfirmed_text_is_reported_once_and_never_resent(pending_text, settings):
     from intake.models import SystemAlert
-    from patientloop.services.contact import patientloop_sweep
+    from intake.services.dispatch import outbox_sweep
 
-    TextMessage.objects.filter(pk=pending_text.pk).update(
+    Notification.objects.filter(pk=pending_text.pk).update(
         state="sending", claimed_at=clock.now() - timedelta(minutes=11)
     )
-    patientloop_sweep()
-    patientloop_sweep()
+    outbox_sweep()
+    outbox_sweep()
     pending_text.refresh_from_db()
     assert pending_text.state == "failed"
-    assert SystemAlert.objects.filter(key__startswith="texts-unconfirmed:").count() == 1
-    assert text_send(text_id=pending_text.pk) is False and not sms_files(settings)
+    assert SystemAlert.objects.filter(key__startswith="notifications-unconfirmed:").count() == 1
+    assert notification_send(notification_id=pending_text.pk) is False and not sms_files(settings)
 
 
 def test_the_tasks_run_twice_send_once(pending_text, settings):
     import json as _json
 
-    from patientloop.tasks import dispatch_patient_updates, send_text
+    from intake.tasks import send_notification
+    from patientloop.tasks import dispatch_patient_updates
 
     args = _json.loads(_json.dumps([pending_text.pk]))  # ids only: they survive a JSON round trip
-    send_text.apply(args=args)
-    send_text.apply(args=args)
+    send_notification.apply(args=args)
+    send_notification.apply(args=args)
     assert len(sms_files(settings)) == 1
     assert dispatch_patient_updates.apply().get() == 0  # nothing more held
 
@@ -282,6 +288,6 @@ def test_without_a_text_provider_in_production_a_text_patient_is_not_written_to_
     for case in (texts_and_calls, texts_only):
         patient_update_request(case=case)
     patient_updates_dispatch(now=clock.now() + WINDOW * 2)
-    assert not TextMessage.objects.exists() and not sms_files(settings)
+    assert not _texts().exists() and not sms_files(settings)
     assert CallTask.objects.filter(case=texts_and_calls).count() == 1  # the other way they allowed
     assert texts_only.events.filter(summary__startswith="Not sent").exists()  # staff see why

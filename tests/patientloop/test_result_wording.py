@@ -14,8 +14,8 @@ from intake import clock
 from intake.models import Notification
 from intake.services.notifications import notification_send
 from intake.transitions import Status
-from patientloop.models import CallTask, TextMessage
-from patientloop.services.contact import PATIENT_RESULT, patient_updates_dispatch, text_send, update_kind
+from patientloop.models import CallTask
+from patientloop.services.contact import PATIENT_RESULT, patient_updates_dispatch, update_kind
 from patientloop.services.requests import patient_request_open
 from reviews.services import consult_schedule, review_save
 from tests.intake.test_admin_support import make_case
@@ -32,8 +32,6 @@ def _send_held_updates():
     patient_updates_dispatch(now=clock.now() + LATER)
     for pk in Notification.objects.filter(state="pending").values_list("pk", flat=True):
         notification_send(notification_id=pk)
-    for pk in TextMessage.objects.filter(state="pending").values_list("pk", flat=True):
-        text_send(text_id=pk)
 
 
 def _emails_to(case):
@@ -72,7 +70,7 @@ def test_a_text_patient_is_texted_that_the_result_is_ready(staff, settings):
     assert "Open your status page to read it" in text and "/mri-review/status/" in text
     assert "update" not in text.lower()
     _no_health_data(text.split("\n\n", 1)[-1])  # the body, past the file backend's header
-    assert TextMessage.objects.get(case=case).kind == PATIENT_RESULT
+    assert Notification.objects.get(case=case, channel="text").kind == PATIENT_RESULT
 
 
 def test_a_phone_only_patient_gets_a_call_task_to_say_the_result_is_ready(staff):
@@ -87,7 +85,7 @@ def test_a_phone_only_patient_gets_a_call_task_to_say_the_result_is_ready(staff)
     review_save(case=case, author=staff.clinician, data=review_data("candidate"), expected_version=0)
     _send_held_updates()
 
-    assert not _emails_to(case) and not TextMessage.objects.exists()
+    assert not _emails_to(case) and not Notification.objects.filter(channel="text").exists()
     task = CallTask.objects.get(case=case)
     assert task.kind == PATIENT_RESULT and "result is ready" in task.reason
 

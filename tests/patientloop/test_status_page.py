@@ -119,6 +119,9 @@ def test_the_patient_answers_with_a_file_and_the_case_returns_to_review_with_its
     # The assigned clinician is told (no health data in the email).
     note = Notification.objects.get(case=case, kind="staff_patient_answered")
     assert note.recipient == staff.clinician.email
+    # The patient sees their answer afterwards, under the question (issue 23).
+    after = client.get(status_link(case)).content.decode()
+    assert 'data-testid="your-answer"' in after and SECRET in after and "Which leg hurts, and since when?" in after
     # The staff member sees the answer on the case page.
     assert SECRET.encode() in staff_client.get(reverse("admin:intake_reviewrequest_change", args=[case.pk])).content
 
@@ -223,8 +226,9 @@ def test_a_file_for_a_case_awaiting_its_mri_without_questions_moves_it_on(client
 
 
 def test_the_retention_purge_removes_the_answers_and_what_was_waiting(client, in_review, staff):
+    from intake.services.notifications import notification_send
     from intake.services.retention import case_purge
-    from patientloop.models import CallTask, PendingUpdate, TextMessage
+    from patientloop.models import CallTask, PendingUpdate
     from patientloop.services.contact import patient_message, patient_update_request
 
     request = patient_request_open(
@@ -238,6 +242,8 @@ def test_the_retention_purge_removes_the_answers_and_what_was_waiting(client, in
     assert case_purge(case_id=case.pk)
     request.refresh_from_db()
     assert (request.questions, request.answer) == ("", "")
-    assert not TextMessage.objects.exclude(recipient="").exists()
+    texts = Notification.objects.filter(case=case, channel="text")
+    assert texts.exists() and not texts.filter(recipient=case.phone).exists()
+    assert notification_send(notification_id=texts.get().pk) is False  # nothing sent to a purged case
     assert not PendingUpdate.objects.filter(state="pending").exists()
     assert not CallTask.objects.filter(done_at__isnull=True).exists()

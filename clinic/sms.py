@@ -1,5 +1,10 @@
 """Sending a text: a pluggable backend chosen by INTAKE_SMS_URL (settings).
 
+Plumbing, as Django's mail backends are: a text to a patient is an
+``intake.models.Notification`` on the text channel, claimed and sent at most
+once by ``intake.services.notifications.notification_send``, which calls
+``get_backend().send`` here; patientloop decides who gets one (channels).
+
 - empty or ``file://`` (locally, like email's file backend): each text is a
   file in INTAKE_SMS_DIR (or the URL's path), for a developer to read;
 - ``http://`` or ``https://``: a JSON POST ``{"to": ..., "body": ...}`` to the
