@@ -32,8 +32,6 @@ from intake.models import MriFile, Notification, QueueMembership, ReviewRequest
 from intake.services.notifications import notification_send
 from intake.status_links import status_link, status_token
 from intake.transitions import Status
-from patientloop.models import TextMessage
-from patientloop.services.contact import text_send
 from patientloop.services.requests import patient_request_open
 from reviews import documents
 from reviews.selectors import review_current
@@ -128,6 +126,10 @@ ERRORS = {
         },
         "no email": {**CONTACT, "email": "not an address", "phone": "12", "date_of_birth": "2999-01-01"},
         "a very old birth date": {**CONTACT, "date_of_birth": "1880-01-01"},
+        "email chosen, none given": {**CONTACT, "email": "", "contact_method": "email"},
+        "texts chosen, no mobile": {**CONTACT, "phone": "", "contact_method": "text"},
+        "a call chosen, no number": {**CONTACT, "phone": "", "contact_method": "phone"},
+        "texts to a toll-free number": {**CONTACT, "phone": "(800) 273-8255", "contact_method": "text"},
         "a child without a guardian": {**CONTACT, "date_of_birth": f"{date.today().year - 10}-01-01"},
     },
     "pain": {
@@ -204,6 +206,13 @@ def test_every_step_and_every_error_of_the_request_reads_in_spanish(
         # The contact step's way to reach the patient, not allowed on this one.
         client.post(step_url("contact"), {**CONTACT, "contact_method": method})
         _post(client, "consent", {"source": "article", "consent_privacy": "on"}, walk, f"{method} not allowed")
+    # A way allowed with nothing to reach it by: no email, then no phone.
+    allow_all = {"source": "article", "consent_privacy": "on", "consent_email": "on"}
+    allow_all |= {"consent_text": "on", "consent_phone": "on"}
+    client.post(step_url("contact"), {**CONTACT, "email": "", "contact_method": "phone"})
+    _post(client, "consent", allow_all, walk, "email allowed, none given")
+    client.post(step_url("contact"), {**CONTACT, "phone": "", "contact_method": "email"})
+    _post(client, "consent", allow_all, walk, "texts and calls allowed, no phone")
     client.post(step_url("contact"), CONTACT)
     with django_capture_on_commit_callbacks(execute=False):
         sent = client.post(step_url("consent"), CONSENT, follow=True)
@@ -215,6 +224,8 @@ def test_every_step_and_every_error_of_the_request_reads_in_spanish(
     client.post(step_url("safety"), {**SAFETY_NO, "bladder_bowel": "yes"})
     walk.page("urgent: the advice", client.get(reverse("intake:urgent")))
     walk.page("urgent: nothing filled", client.post(reverse("intake:urgent"), {}))
+    # (An empty POST shows the form unbound; a name alone shows its errors.)
+    walk.page("urgent: no phone", client.post(reverse("intake:urgent"), {"first_name": "Pat"}))
     walk.page("urgent: a bad phone", client.post(reverse("intake:urgent"), {"first_name": "Pat", "phone": "12"}))
     walk.page("thanks", client.get(reverse("intake:thanks")))
 
@@ -384,8 +395,10 @@ def test_every_email_and_text_to_the_patient_reads_in_spanish(clinic, walk, sett
             n = Notification.objects.create(case=case, kind=kind, recipient=case.email, dedupe_key=f"{kind}:{case.pk}")
             assert notification_send(notification_id=n.pk)
         for kind in [*PATIENT_KINDS, "patient_consult_reminder"]:  # the last: the default text
-            t = TextMessage.objects.create(case=case, kind=kind, recipient=case.phone, dedupe_key=f"t:{kind}")
-            assert text_send(text_id=t.pk)
+            t = Notification.objects.create(
+                case=case, kind=kind, channel="text", recipient=case.phone, dedupe_key=f"text:{kind}:{case.pk}"
+            )
+            assert notification_send(notification_id=t.pk)
     for message in mail.outbox:
         walk.add(f"email {message.subject}", message.subject + "\n" + message.body, html=False)
         assert status_link(case).split("/")[-2].split(":")[0] in message.body

@@ -15,8 +15,7 @@ from intake import clock
 from intake.models import Notification
 from intake.services.notifications import notification_send
 from intake.transitions import Status
-from patientloop.models import TextMessage
-from patientloop.services.contact import PATIENT_RESULT, patient_updates_dispatch, text_send
+from patientloop.services.contact import PATIENT_RESULT, patient_updates_dispatch
 from reviews.services import consult_schedule, review_save
 from tests.intake.test_admin_support import make_case
 from tests.reviews.conftest import review_data
@@ -35,10 +34,9 @@ ES_WHEN = "Tiene una consulta reservada el martes 10 de diciembre de 2030 a las 
 
 def _send_all(later=timedelta(hours=1)):
     patient_updates_dispatch(now=clock.now() + later)
+    # Emails and texts alike: a text is a notification on the "text" channel.
     for pk in Notification.objects.filter(state="pending").values_list("pk", flat=True):
         notification_send(notification_id=pk)
-    for pk in TextMessage.objects.filter(state="pending").values_list("pk", flat=True):
-        text_send(text_id=pk)
 
 
 def _decide(staff, case):
@@ -92,7 +90,7 @@ def test_the_result_text_says_the_consult_is_booked_and_when(staff, settings):
 
     [text] = [f.read_text() for f in sms_files(settings)]
     body = _one_line(text.split("\n\n", 1)[-1])
-    assert TextMessage.objects.get(case=case).kind == PATIENT_RESULT
+    assert Notification.objects.get(case=case, channel="text").kind == PATIENT_RESULT
     assert f"your result is ready for your request {case.reference}, and a consultation is booked" in body
     assert "on Tuesday 10 December 2030 at 2:30 p.m. (Central)" in body
     _nothing_clinical(body)
