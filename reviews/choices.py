@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _levels() -> list[str]:
@@ -35,7 +36,8 @@ class Side(models.TextChoices):
     NONE = "", _("None")
     LEFT = "left", _("Left")
     RIGHT = "right", _("Right")
-    CENTRAL = "central", _("Central")
+    # "Central" is also a time zone's name (clinic_time): a context keeps the two apart.
+    CENTRAL = "central", pgettext_lazy("where a disc herniation points", "Central")
     BOTH = "both", _("Both sides")
 
 
