@@ -1,4 +1,4 @@
-""""Central" is two things in the catalogue: the clinic's time zone and where a
+""" "Central" is two things in the catalogue: the clinic's time zone and where a
 disc herniation points. In Spanish they read differently, so each has its own
 entry: a central herniation must never read "hora del Centro"."""
 
