@@ -133,6 +133,12 @@ class ReviewRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases"
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
+    # Who reads the MRI (a clinician of the queue): picked when the case goes
+    # to review, kept while it comes back to review. ``assigned_to`` stays the
+    # coordinator who works the patient's side (README, "Who does what").
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases_to_read"
+    )
     is_urgent = models.BooleanField(default=False)
     red_flags = models.JSONField(default=list, blank=True)
     is_duplicate = models.BooleanField(default=False)
@@ -215,6 +221,7 @@ class ReviewRequest(models.Model):
             models.Index(fields=["queue", "status", "-created_at"], name="case_queue_status_new"),
             models.Index(fields=["status", "created_at"], name="case_status_created"),
             models.Index(fields=["assigned_to", "status"], name="case_assignee_status"),
+            models.Index(fields=["reader", "status"], name="case_reader_status"),
             models.Index(fields=["-created_at"], name="case_newest"),
             models.Index(fields=["sla_due_at"], name="case_sla_due", condition=Q(sla_stopped=False)),
             models.Index(fields=["email", "date_of_birth"], name="case_dupe_email"),

@@ -17,7 +17,7 @@ STEP_OF_STATUS = {
     S.SUBMITTED: RECEIVED,
     S.TRIAGE: WITH_CLINIC,
     S.AWAITING_MRI: IMAGES,
-    S.MRI_RECEIVED: REVIEW,
+    S.MRI_RECEIVED: IMAGES,  # a coordinator checks them before the clinician reads
     S.IN_REVIEW: REVIEW,
     S.NEEDS_MORE_INFO: REVIEW,
     S.CANDIDATE: RESULT,
@@ -31,7 +31,21 @@ OFF_PATH = {S.CLOSED, S.WITHDRAWN, S.NO_RESPONSE, S.DUPLICATE, S.URGENT_ADVISED}
 IMAGE_STATUSES = {S.AWAITING_MRI, S.MRI_RECEIVED}
 # The stage's words where the usual ones speak of "your MRI", for a request without one.
 NO_MRI_STAGE = {
-    S.IN_REVIEW: (_("Our spine team is reviewing your request"), _("We will contact you with the result.")),
+    S.IN_REVIEW: (_("A spine clinician is reviewing your request"), _("We will contact you with the result.")),
+}
+# In triage, the words follow who has the request: images already with the
+# clinic go to a coordinator to check; an urgent call-back is a clinician's.
+IMAGES_IN_HAND_STAGE = {
+    S.TRIAGE: (
+        _("A coordinator is checking your images"),
+        _("They make sure the images are complete and are yours; then a spine clinician reads them."),
+    ),
+}
+URGENT_STAGE = {
+    S.TRIAGE: (
+        _("A clinician will call you back"),
+        _("Urgent requests are called back first. If you feel worse, do not wait for our call: call 911."),
+    ),
 }
 
 

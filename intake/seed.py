@@ -11,11 +11,18 @@ QUEUES = [
     ("urgent", "Urgent clinical call-back", 1, True, "Red-flag symptoms: call the patient back now, round the clock."),
     ("duplicate", "Duplicate check", 24, False, "Likely the same person as an open case: link or merge."),
     ("imaging", "Imaging coordination", 24, False, "No MRI yet, or one too old: arrange or collect imaging."),
-    ("mri-cervical", "MRI review: cervical", 48, False, "Neck MRIs for clinical review."),
-    ("mri-thoracolumbar", "MRI review: thoracic and lumbar", 48, False, "Back MRIs for clinical review."),
+    ("mri-cervical", "MRI review: cervical", 48, False,
+     "Neck MRIs. A coordinator calls the patient and checks the images are complete and theirs; a clinician reads."),
+    ("mri-thoracolumbar", "MRI review: thoracic and lumbar", 48, False,
+     "Back MRIs. A coordinator calls the patient and checks the images are complete and theirs; a clinician reads."),
     ("conservative", "Conservative care follow-up", 72, False, "Recent pain without an MRI: guide conservative care."),
     ("general", "General intake", 24, False, "Everything no other rule placed."),
-]
+]  # fmt: skip
+# Descriptions an earlier seed wrote, replaced on the next run (never a supervisor's own words).
+OLD_DESCRIPTIONS = {
+    "mri-cervical": "Neck MRIs for clinical review.",
+    "mri-thoracolumbar": "Back MRIs for clinical review.",
+}
 BACK = [Region.UPPER_BACK, Region.MID_BACK, Region.LOWER_BACK, Region.HIPS_LEGS]
 PROVIDED = MriCondition.PROVIDED_OR_COMING
 RULES = [
@@ -57,13 +64,19 @@ GROUP_PERMS = {
 }  # fmt: skip
 
 DEMO_PASSWORD = "demo-clinic-2026"
+# Who does what (README): every queue a patient's request can reach has a
+# coordinator, who makes first contact, checks the images and asks the
+# questions; the MRI queues also have the clinician, who reads. The urgent
+# call-back is the clinician's. coordinator2 shows the privacy rule: not in the
+# MRI queues, so those cases are not theirs to see.
 DEMO_STAFF = [
     # username, group, queue slugs
-    ("coordinator", "Coordinator", ["general", "imaging", "duplicate", "conservative"]),
+    ("coordinator", "Coordinator",
+     ["general", "imaging", "duplicate", "conservative", "mri-cervical", "mri-thoracolumbar"]),
     ("coordinator2", "Coordinator", ["general", "imaging"]),
     ("clinician", "Clinician", ["mri-cervical", "mri-thoracolumbar", "urgent"]),
     ("supervisor", "Supervisor", []),
-]
+]  # fmt: skip
 
 
 def seed_groups():
@@ -84,6 +97,8 @@ def seed_queues_and_rules():
         queues[slug], _ = StaffQueue.objects.get_or_create(
             slug=slug, defaults={"name": name, "sla_hours": sla, "is_urgent": urgent, "description": description}
         )
+        if slug in OLD_DESCRIPTIONS:
+            StaffQueue.objects.filter(slug=slug, description=OLD_DESCRIPTIONS[slug]).update(description=description)
     for priority, name, slug, conditions in RULES:
         RoutingRule.objects.get_or_create(
             priority=priority, defaults={"name": name, "target_queue": queues[slug], **conditions}

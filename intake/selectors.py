@@ -5,7 +5,7 @@ The status-link tokens are in ``intake.status_links``.
 
 from . import sla
 from .models import ReviewRequest, RoutingRule
-from .patient_steps import IMAGE_STATUSES, NO_MRI_STAGE, patient_steps
+from .patient_steps import IMAGE_STATUSES, IMAGES_IN_HAND_STAGE, NO_MRI_STAGE, URGENT_STAGE, patient_steps
 from .rules import CaseFacts, decide
 from .transitions import PATIENT_STAGE, SETTLED, Status
 
@@ -16,6 +16,10 @@ def patient_stage(case: ReviewRequest) -> dict:
     headline, next_step = PATIENT_STAGE[status]
     if not images and status in NO_MRI_STAGE:
         headline, next_step = NO_MRI_STAGE[status]
+    if case.is_urgent and status in URGENT_STAGE:
+        headline, next_step = URGENT_STAGE[status]
+    elif case.mri_received_at is not None and status in IMAGES_IN_HAND_STAGE:
+        headline, next_step = IMAGES_IN_HAND_STAGE[status]
     promised = None if case.status in SETTLED else case.sla_due_at
     return {
         "headline": headline,

@@ -84,8 +84,13 @@ PATIENT_STAGE = {
         _("We are waiting for your MRI"),
         _("If your imaging centre is sending it, nothing is needed from you. Otherwise please call us."),
     ),
-    S.MRI_RECEIVED: (_("We have your MRI"), _("It is queued for review by our spine team.")),
-    S.IN_REVIEW: (_("Our spine team is reviewing your MRI"), _("We will contact you with the result.")),
+    # Who has it now, as the clinic works (README, "Who does what"): a
+    # coordinator checks the images, then a spine clinician reads them.
+    S.MRI_RECEIVED: (
+        _("A coordinator is checking your images"),
+        _("They make sure the images are complete and are yours; then a spine clinician reads them."),
+    ),
+    S.IN_REVIEW: (_("A spine clinician is reading your MRI"), _("We will contact you with the result.")),
     S.CANDIDATE: (_("Your review is complete"), _("We will call you to talk through the next steps.")),
     S.NOT_CANDIDATE: (_("Your review is complete"), _("We will contact you to explain the result and your options.")),
     S.NEEDS_MORE_INFO: (_("We need a little more information"), _("We will contact you, or please call us.")),

@@ -26,14 +26,14 @@ from clinic.models import AuditEntry, audit_record
 from clinic.templatetags.clinic_time import STAFF_FORMAT, format_clinic_time
 
 from ..choices import Diagnosis, RedFlag, Region, Treatment, TreatmentDuration
-from ..models import REFERENCE_ALPHABET, ReviewRequest
+from ..models import REFERENCE_ALPHABET, Notification, ReviewRequest
 from ..services.bulk import cases_bulk_assign, cases_bulk_move_queue, cases_bulk_transition
 from ..sla import State as SlaState
 from ..sla import state as sla_state
 from ..transitions import DECISIONS, Status, allowed_next
 from . import filters, views
 from .export import cases_export_csv
-from .forms import AssignForm, BulkActionForm, ContactForm, DecisionForm, MoveQueueForm, NoteForm
+from .forms import AssignForm, BulkActionForm, ContactForm, DecisionForm, MoveQueueForm, NoteForm, ReaderForm
 
 FIELDSETS = [
     (
@@ -41,7 +41,7 @@ FIELDSETS = [
         {
             "fields": (
                 ("reference", "kind", "status"),
-                ("queue", "assigned_to", "sla"),
+                ("queue", "assigned_to", "reader", "sla"),
                 ("created_at_local", "first_contact_at_local", "decided_at_local", "decision_reason"),
                 "routing_reason",
                 ("is_duplicate", "duplicate_of_case"),
@@ -146,15 +146,16 @@ class ReviewRequestAdmin(AuditedReadsMixin, admin.ModelAdmin):
     # Seven narrow columns so the list fits a 1280 px screen beside the filters
     # (admin-extra.css): urgency is marked on the case's own cell and row, and
     # the time waiting sits under the SLA badge, rather than columns of their own.
-    list_display = ["case", "sla", "patient", "status", "queue", "assigned_to", "mri_received"]
+    list_display = ["case", "sla", "patient", "status_shown", "queue", "who", "mri_received"]
     list_display_links = ["case", "patient"]
-    list_select_related = ["queue", "assigned_to"]
+    list_select_related = ["queue", "assigned_to", "reader"]
     list_filter = [
         filters.WaitingFilter,
         ("queue", filters.QueueFilter),
         filters.StatusFilter,
         ("assigned_to", filters.AssigneeFilter),
         filters.AssignedToMeFilter,
+        filters.PatientAnsweredFilter,
         filters.OverdueFilter,
         filters.UrgentFilter,
         filters.RegionFilter,
@@ -183,7 +184,8 @@ class ReviewRequestAdmin(AuditedReadsMixin, admin.ModelAdmin):
 
     # --- Permissions ---------------------------------------------------------
     def get_queryset(self, request):
-        return ReviewRequest.objects.visible_to(request.user).select_related("queue", "assigned_to")
+        cases = ReviewRequest.objects.visible_to(request.user).select_related("queue", "assigned_to", "reader")
+        return filters.with_patient_answered(cases)
 
     def get_ordering(self, request):
         if request.GET.get(filters.WaitingFilter.parameter_name) == "waiting":
@@ -249,6 +251,26 @@ class ReviewRequestAdmin(AuditedReadsMixin, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return CaseChangeList
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, obj):
+        # The marker staff act on: the patient answered or sent files since
+        # staff last did anything on the case (filters.with_patient_answered).
+        if getattr(obj, "patient_answered", False):
+            return format_html(
+                '{}<br><span class="patient-answered" title="{}">Patient answered</span>',
+                obj.get_status_display(),
+                "The patient answered or sent files on the status page since staff last acted on the case",
+            )
+        return obj.get_status_display()
+
+    @admin.display(description="assigned to", ordering="assigned_to__username")
+    def who(self, obj):
+        # The coordinator who works the case, and under it the clinician who reads.
+        assignee = obj.assigned_to.get_username() if obj.assigned_to_id else "—"
+        if obj.reader_id is None:
+            return assignee
+        return format_html('{}<br><span class="case-reader">reads: {}</span>', assignee, obj.reader.get_username())
 
     @admin.display(description="MRI", ordering="mri_received_at")
     def mri_received(self, obj):
@@ -390,7 +412,10 @@ class ReviewRequestAdmin(AuditedReadsMixin, admin.ModelAdmin):
         timeline = [
             {"at": e.created_at, "kind": e.get_kind_display(), "event": e, "who": e.actor}
             for e in case.events.select_related("actor")
-        ] + [{"at": n.created_at, "kind": "Email", "notification": n, "who": None} for n in case.notifications.all()]
+        ] + [
+            {"at": n.created_at, "kind": "Email", "notification": n, "words": email_words(n), "who": None}
+            for n in case.notifications.all()
+        ]
         timeline.sort(key=lambda item: item["at"])
         return {
             "case": case,
@@ -403,6 +428,12 @@ class ReviewRequestAdmin(AuditedReadsMixin, admin.ModelAdmin):
             "decision_form": DecisionForm(initial={"version": case.version}),
             "assign_form": AssignForm(case=case, initial={"version": case.version}),
             "move_form": MoveQueueForm(initial={"version": case.version}),
+            "reader_form": ReaderForm(case=case, initial={"version": case.version}),
+            # A clinician of the case's queue can take the reading on themselves.
+            "can_read_it": can_decide
+            and case.reader_id != user.pk
+            and case.queue_id is not None
+            and case.queue.memberships.filter(user=user, is_active=True).exists(),
             "note_form": NoteForm(),
             "contact_form": ContactForm(initial={"version": case.version}),
             "files": list(case.files.all()) if user.has_perm("intake.view_mrifile") else [],
@@ -427,6 +458,7 @@ class ReviewRequestAdmin(AuditedReadsMixin, admin.ModelAdmin):
             path("<path:object_id>/transition/", wrap(views.case_transition_view), name=f"{prefix}_transition"),
             path("<path:object_id>/assign/", wrap(views.case_assign_view), name=f"{prefix}_assign"),
             path("<path:object_id>/move/", wrap(views.case_move_queue_view), name=f"{prefix}_move"),
+            path("<path:object_id>/reader/", wrap(views.case_reader_view), name=f"{prefix}_reader"),
             path("<path:object_id>/note/", wrap(views.case_note_view), name=f"{prefix}_note"),
             path("<path:object_id>/contact/", wrap(views.case_contact_view), name=f"{prefix}_contact"),
             path(
@@ -486,6 +518,28 @@ class ReviewRequestAdmin(AuditedReadsMixin, admin.ModelAdmin):
     @admin.action(description="Export selected to CSV (no clinical details)", permissions=["export"])
     def export_csv(self, request, queryset):
         return cases_export_csv(request, queryset)
+
+
+# The timeline's words for each email, as staff say them: never the raw kind
+# (patientloop's and the lifecycle's kinds are strings, not Notification.Kind).
+EMAIL_WORDS = {
+    "staff_patient_answered": "Staff told: the patient answered or sent files",
+    "staff_to_read": "Clinician told: ready to read",
+    "patient_result": "Patient told: the result is ready",
+    Notification.Kind.PATIENT_CONFIRMATION: "Patient told: request received",
+    Notification.Kind.PATIENT_STATUS: "Patient told: there is an update",
+    Notification.Kind.STAFF_NEW_CASE: "Staff told: new case in the queue",
+    Notification.Kind.STAFF_URGENT: "Staff told: urgent call-back",
+    Notification.Kind.SUPERVISOR_UNASSIGNED: "Supervisors told: no one to take it",
+    Notification.Kind.SUPERVISOR_OVERDUE: "Supervisors told: past its SLA",
+}
+
+
+def email_words(n) -> str:
+    words = EMAIL_WORDS.get(n.kind) or n.kind.replace("_", " ").capitalize()
+    if not n.kind.startswith("patient"):
+        words += f" ({n.recipient})"  # which member of staff; the patient's address is on the page
+    return words
 
 
 def _name_shown(typed: str) -> str:

@@ -73,7 +73,9 @@ def cases_export_csv(request, queryset) -> StreamingHttpResponse:
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"cases-{timezone.now():%Y%m%d-%H%M}.csv"
+        # Named by the clinic's wall clock, as every time staff read (not UTC).
+        as_attachment=True,
+        filename=f"cases-{timezone.now().astimezone(clinic_zone()):%Y%m%d-%H%M}.csv",
     )
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"

@@ -3,6 +3,8 @@
 
 from django.contrib import admin
 from django.db import connection
+from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from ..choices import MriStatus, Region
 from ..transitions import OPEN, Status
@@ -50,17 +52,69 @@ class WaitingFilter(admin.SimpleListFilter):
 
 
 class AssignedToMeFilter(admin.SimpleListFilter):
-    title = "assigned to me"
+    """A coordinator's own cases (``assigned_to``), a clinician's cases to read
+    (``reader``, in review), and the cases nobody has."""
+
+    title = "mine"
     parameter_name = "mine"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Assigned to me"), ("unassigned", "Unassigned")]
+        return [
+            ("yes", "Assigned to me"),
+            ("read", "In review, for me to read"),
+            ("unassigned", "Unassigned"),
+            ("no_reader", "In review, no reader"),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset.filter(assigned_to=request.user)
+        if self.value() == "read":
+            return queryset.filter(reader=request.user, status=Status.IN_REVIEW)
         if self.value() == "unassigned":
             return queryset.filter(assigned_to__isnull=True)
+        if self.value() == "no_reader":
+            return queryset.filter(reader__isnull=True, status=Status.IN_REVIEW)
+        return queryset
+
+
+# patientloop's staff email when the patient answers the clinic's questions or
+# sends files from the status page (a string kind: intake does not import patientloop).
+PATIENT_ANSWERED_KIND = "staff_patient_answered"
+
+
+def with_patient_answered(queryset):
+    """Annotate ``patient_answered``: the patient answered or sent files on the
+    status page since staff last did anything on the case (a timeline entry of
+    theirs: a note, a call logged, a status change, a question). Subqueries on
+    indexed columns, in the list's one query."""
+    from ..models import CaseEvent, Notification
+
+    staff_last = (
+        CaseEvent.objects.filter(case=OuterRef("pk"), actor__isnull=False).order_by("-created_at").values("created_at")
+    )
+    answered = Notification.objects.filter(
+        case=OuterRef("pk"), kind=PATIENT_ANSWERED_KIND, created_at__gt=OuterRef("staff_last_at")
+    )
+    return queryset.annotate(staff_last_at=Coalesce(Subquery(staff_last[:1]), F("created_at"))).annotate(
+        patient_answered=Exists(answered)
+    )
+
+
+class PatientAnsweredFilter(admin.SimpleListFilter):
+    title = "patient"
+    parameter_name = "answered"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Answered or sent files (not acted on yet)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            from ..models import Notification
+
+            # The few cases with such an email first, then the exact test.
+            cases = Notification.objects.filter(kind=PATIENT_ANSWERED_KIND).values("case_id")
+            return with_patient_answered(queryset.filter(pk__in=cases)).filter(patient_answered=True)
         return queryset
 
 

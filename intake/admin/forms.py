@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from ..choices import ContactMethod, DecisionReason, PainDuration, Region
 from ..models import RoutingRule, StaffQueue
@@ -85,9 +86,31 @@ class AssignForm(forms.Form):
             self.fields["user"].queryset = staff_users().filter(queue_memberships__queue_id=case.queue_id)
 
 
+class ReaderForm(forms.Form):
+    """Name the clinician who reads: the queue's clinicians (the service checks)."""
+
+    user = forms.ModelChoiceField(queryset=staff_users(), label="To be read by", empty_label="Choose…")
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, case=None, **kwargs):
+        kwargs.setdefault("auto_id", "id_reader_%s")  # the assign form beside it has id_user
+        super().__init__(*args, **kwargs)
+        if case is not None and case.queue_id:
+            perm = Q(groups__permissions__codename="record_decision") | Q(user_permissions__codename="record_decision")
+            self.fields["user"].queryset = (
+                staff_users().filter(queue_memberships__queue_id=case.queue_id).filter(perm).distinct()
+            )
+
+
 class MoveQueueForm(forms.Form):
     queue = forms.ModelChoiceField(
         queryset=StaffQueue.objects.filter(is_active=True), label="Move to queue", empty_label="Choose…"
+    )
+    new_promise = forms.BooleanField(
+        required=False,
+        label="Give the patient the new queue's date",
+        help_text="Unticked, the date promised to the patient stays. Ticked, it is the new queue's time from now "
+        "and the patient is told there is an update.",
     )
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 

@@ -27,17 +27,19 @@ from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from clinic.templatetags.clinic_time import STAFF_FORMAT, format_clinic_time
+
 from ..models import MriFile, ReviewRequest, RoutingRule
 from ..rules import CaseFacts, decide
 from ..services.contact import case_log_contact
 from ..services.errors import ServiceError
 from ..services.files import mri_file_open
-from ..services.lifecycle import case_add_note, case_assign, case_move_queue, case_transition
+from ..services.lifecycle import case_add_note, case_assign, case_move_queue, case_set_reader, case_transition
 from ..storage import FileIntegrityError, StorageUnavailable
 from ..transitions import Status
 from .charts import duration_words, funnel_bars
 from .export import cases_export_csv
-from .forms import AssignForm, ContactForm, MoveQueueForm, NoteForm, TransitionForm
+from .forms import AssignForm, ContactForm, MoveQueueForm, NoteForm, ReaderForm, TransitionForm
 from .selectors import WINDOW_DAYS, dashboard_for
 
 CONTENT_TYPES = {
@@ -135,10 +137,33 @@ def case_assign_view(request, model_admin, object_id):
 
 
 @require_POST
+def case_reader_view(request, model_admin, object_id):
+    def set_reader(case, data):
+        case_set_reader(case_id=case.pk, user=data["user"], actor=request.user, expected_version=data["version"])
+        return f"{case.reference} is to be read by {data['user'].get_username()}."
+
+    data = request.POST.copy()
+    if "read_it_myself" in data:
+        data["user"] = str(request.user.pk)
+    return case_form_post(request, model_admin, object_id, ReaderForm(data), set_reader)
+
+
+@require_POST
 def case_move_queue_view(request, model_admin, object_id):
     def move(case, data):
-        case_move_queue(case_id=case.pk, queue=data["queue"], actor=request.user, expected_version=data["version"])
-        return f"{case.reference} moved to {data['queue']}."
+        moved = case_move_queue(
+            case_id=case.pk,
+            queue=data["queue"],
+            actor=request.user,
+            expected_version=data["version"],
+            new_promise=data["new_promise"],
+        )
+        if data["new_promise"]:
+            return f"{case.reference} moved to {data['queue']}; the patient's date is now the new queue's."
+        if moved.sla_due_at is None:
+            return f"{case.reference} moved to {data['queue']}."
+        due = format_clinic_time(moved.sla_due_at, STAFF_FORMAT)
+        return f"{case.reference} moved to {data['queue']}; the date promised to the patient stays {due}."
 
     def case_or_list(case):
         # After a move the case may be outside the user's queues: go back to the list.

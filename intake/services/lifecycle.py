@@ -7,16 +7,22 @@ against ``intake.transitions``) and one of its assignee (``_assign``); routing
 uses both. The SLA fields are ``intake.sla``'s to change.
 """
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 
 from clinic.models import AuditEntry, audit_record
+from clinic.templatetags.clinic_time import STAFF_FORMAT, format_clinic_time
 
 from .. import clock, sla
 from ..models import CaseEvent, QueueMembership, ReviewRequest
 from ..transitions import DECISIONS, OPEN, PATIENT_NOTIFIED, Status, can_transition
 from .errors import CaseConflict, IllegalTransition, ServiceError
-from .notifications import Notification, notify_patient, notify_queue_members, notify_supervisors
+from .notifications import Notification, notification_request, notify_patient, notify_queue_members, notify_supervisors
+
+# The staff email that tells a clinician a case is ready to read (a string, as
+# patientloop's kinds are: no migration of Notification.Kind for it).
+STAFF_TO_READ = "staff_to_read"
 
 
 def case_lock(case_id: int, expected_version: int | None) -> ReviewRequest:
@@ -163,6 +169,8 @@ def case_transition(
         event = _transition(
             case, to_status, record=record, now=now, actor=actor, reason_category=reason_category, note=note
         )
+        if to_status == Status.IN_REVIEW:
+            _ensure_reader(case, record=record, now=now, actor=actor)
         case_save(case)
         record.write()
         if to_status in PATIENT_NOTIFIED:
@@ -189,16 +197,42 @@ def case_assign(*, case_id: int, user, actor=None, expected_version: int | None 
     return case
 
 
+def _reads_q(user_ref: str):
+    """Exists: the user ``user_ref`` points at reads MRIs, i.e. is a clinician,
+    granted "record a clinical decision" (by group or directly): the
+    permission the review and the decisions check. Everyone else in a queue
+    works the patient's side."""
+    User = get_user_model()
+    perm = {"codename": "record_decision", "content_type__app_label": "intake"}
+    by_group = User.groups.through.objects.filter(
+        user_id=OuterRef(user_ref), group__permissions__codename=perm["codename"],
+        group__permissions__content_type__app_label=perm["content_type__app_label"],
+    )  # fmt: skip
+    direct = User.user_permissions.through.objects.filter(
+        user_id=OuterRef(user_ref), permission__codename=perm["codename"],
+        permission__content_type__app_label=perm["content_type__app_label"],
+    )  # fmt: skip
+    return Exists(by_group) | Exists(direct)
+
+
+def readers_among(user_ids) -> set[int]:
+    """Which of these users read MRIs (see ``_reads_q``)."""
+    User = get_user_model()
+    return set(User.objects.filter(pk__in=list(user_ids)).filter(_reads_q("pk")).values_list("pk", flat=True))
+
+
 def pick_assignee(queue):
     """The active member with the fewest open cases; ties go to whoever has
-    waited longest since their last assignment (never assigned counts first)."""
+    waited longest since their last assignment (never assigned counts first).
+    Each carries ``reads``: a clinician (case_auto_assign prefers the others)."""
     return (
         QueueMembership.objects.filter(queue=queue, is_active=True, user__is_active=True)
         .annotate(
             open_cases=Count(
                 "user__assigned_cases",
                 filter=Q(user__assigned_cases__status__in=OPEN, user__assigned_cases__purged_at__isnull=True),
-            )
+            ),
+            reads=_reads_q("user_id"),
         )
         .order_by("open_cases", F("last_assigned_at").asc(nulls_first=True), "user_id")
         .select_related("user")
@@ -208,8 +242,13 @@ def pick_assignee(queue):
 def case_auto_assign(*, case: ReviewRequest, now, record: _Record) -> list:
     """Assign within the case's queue (through ``_assign``), or record that no
     one can take it. The caller holds the case row and writes ``record``.
-    Returns the queue's active memberships (with users), ranked, so the caller
-    can notify them without asking the database again."""
+
+    The assignee works the patient's side (first contact, the images, the
+    questions): a coordinator of the queue when it has one, else any member
+    (the urgent queue is clinicians only: they call back). Returns the
+    memberships (with users) to tell about the new case: the patient-side
+    members when a coordinator took it (clinicians hear when it is ready to
+    read), else the whole queue, ranked."""
     # Lock the queue's memberships before counting: two routings into one
     # queue at once must not both see the same "fewest open cases". Lock
     # order is always case row, then memberships, so this cannot deadlock.
@@ -218,15 +257,108 @@ def case_auto_assign(*, case: ReviewRequest, now, record: _Record) -> list:
     if not ranked:
         _assign(case, None, record=record, now=now, waiting_in=case.queue)
         notify_supervisors(case, Notification.Kind.SUPERVISOR_UNASSIGNED, f"unassigned:{case.queue_id}")
-    else:
-        membership = ranked[0]
-        QueueMembership.objects.filter(pk=membership.pk).update(last_assigned_at=now)
-        _assign(case, membership.user, record=record, now=now)
-    return ranked
+        return ranked
+    patient_side = [m for m in ranked if not m.reads]
+    membership = (patient_side or ranked)[0]
+    QueueMembership.objects.filter(pk=membership.pk).update(last_assigned_at=now)
+    _assign(case, membership.user, record=record, now=now)
+    return patient_side or ranked
 
 
-def case_move_queue(*, case_id: int, queue, actor=None, expected_version: int | None = None) -> ReviewRequest:
-    """Move a case to another staff queue: a fresh SLA, reassigned, members told."""
+def _ensure_reader(case: ReviewRequest, *, record: _Record, now, actor=None) -> None:
+    """A case going to review gets a clinician of its queue to read it, unless
+    the one it has still reads there (a case back from the patient's answer
+    returns to the same reader). A clinician who sends it to review reads it;
+    otherwise the reading member with the fewest open reads. With none, the
+    case waits and the supervisors hear, as for an assignee."""
+    if case.queue is None:
+        return
+    locked = list(QueueMembership.objects.select_for_update().filter(queue=case.queue).values_list("pk", flat=True))
+    ranked = [m for m in pick_readers(case.queue) if m.reads] if locked else []
+    if case.reader_id is not None and any(m.user_id == case.reader_id for m in ranked):
+        return
+    chosen = next((m for m in ranked if actor is not None and m.user_id == actor.pk), None) or (
+        ranked[0] if ranked else None
+    )
+    if chosen is None:
+        case.reader = None
+        record.add(
+            CaseEvent(
+                case=case,
+                kind=CaseEvent.Kind.UNASSIGNED,
+                summary=f"No clinician in {case.queue.name} to read it; waiting.",
+                created_at=now,
+            ),
+            f"No reader: no active clinician in queue {case.queue_id}",
+        )
+        notify_supervisors(case, Notification.Kind.SUPERVISOR_UNASSIGNED, f"noreader:{case.queue_id}")
+        return
+    _set_reader(case, chosen.user, record=record, now=now, actor=actor)
+    QueueMembership.objects.filter(pk=chosen.pk).update(last_assigned_at=now)
+
+
+def _set_reader(case: ReviewRequest, user, *, record: _Record, now, actor=None) -> None:
+    """The one writer of ``case.reader``; the reader is told by email (unless
+    they chose it themselves)."""
+    case.reader = user
+    summary = f"To be read by {user.get_username()}" if user else "No reader"
+    record.add(
+        CaseEvent(case=case, kind=CaseEvent.Kind.ASSIGNED, actor=actor, summary=summary, created_at=now), summary
+    )
+    if user is not None and (actor is None or actor.pk != user.pk):
+        notification_request(
+            case=case,
+            kind=STAFF_TO_READ,
+            recipient=user.email,
+            key=f"{STAFF_TO_READ}:{case.pk}:{user.pk}:{now:%Y%m%d%H%M%S}",
+        )
+
+
+def pick_readers(queue):
+    """The queue's active members by open cases to read, fewest first (ties:
+    longest since their last assignment), each with ``reads``."""
+    return (
+        QueueMembership.objects.filter(queue=queue, is_active=True, user__is_active=True)
+        .annotate(
+            open_reads=Count(
+                "user__cases_to_read",
+                filter=Q(user__cases_to_read__status__in=OPEN, user__cases_to_read__purged_at__isnull=True),
+            ),
+            reads=_reads_q("user_id"),
+        )
+        .order_by("open_reads", F("last_assigned_at").asc(nulls_first=True), "user_id")
+        .select_related("user")
+    )
+
+
+def case_set_reader(*, case_id: int, user, actor=None, expected_version: int | None = None) -> ReviewRequest:
+    """Name the clinician who reads ``case``: a reading member of its queue."""
+    with transaction.atomic():
+        case = case_lock(case_id, expected_version)
+        if case.queue is None or not case.queue.memberships.filter(user=user, is_active=True).exists():
+            raise ServiceError(f"{user.get_username()} is not an active member of {case.queue}.")
+        if user.pk not in readers_among([user.pk]):
+            raise ServiceError(f"{user.get_username()} is not a clinician: only clinicians read the MRI.")
+        if case.reader_id == user.pk:
+            return case
+        record = _Record(case, actor)
+        _set_reader(case, user, record=record, now=clock.now(), actor=actor)
+        case_save(case)
+        record.write()
+    return case
+
+
+def case_move_queue(
+    *, case_id: int, queue, actor=None, expected_version: int | None = None, new_promise: bool = False
+) -> ReviewRequest:
+    """Move a case to another staff queue, reassigned within it.
+
+    The date promised to the patient stays, unless staff ask for the new
+    queue's time (``new_promise``) or the queue is urgent (its clock is the
+    call-back's): then the new date is on the timeline and the patient hears
+    there is an update. Either way the timeline says which date holds. Who is told: the new assignee (and
+    the supervisors when nobody can take it); in an urgent queue, every
+    member, as routing does. A case in review gets a reader in the new queue."""
     now = clock.now()
     with transaction.atomic():
         case = case_lock(case_id, expected_version)
@@ -238,16 +370,46 @@ def case_move_queue(*, case_id: int, queue, actor=None, expected_version: int | 
         old = case.queue
         case.queue = queue
         case.is_urgent = case.is_urgent or queue.is_urgent
-        sla.on_queue_move(case, queue, now)
+        before = case.sla_due_at
+        # An urgent queue's clock always applies: a call back within its hour.
+        if new_promise or before is None or queue.is_urgent:
+            sla.on_queue_move(case, queue, now)
+        promise_moved = before is not None and before != case.sla_due_at
         record.add(
-            CaseEvent(case=case, kind=CaseEvent.Kind.MOVED, actor=actor, summary=f"Moved from {old} to {queue}"),
-            f"Moved from queue {old.pk if old else '-'} to {queue.pk}",
+            CaseEvent(
+                case=case,
+                kind=CaseEvent.Kind.MOVED,
+                actor=actor,
+                summary=f"Moved from {old} to {queue}. {_promise_summary(before, case.sla_due_at)}"[:300],
+                created_at=now,
+            ),
+            f"Moved from queue {old.pk if old else '-'} to {queue.pk}"
+            + ("; promised date changed" if promise_moved else "; promised date kept"),
         )
-        case_auto_assign(case=case, now=now, record=record)
+        team = case_auto_assign(case=case, now=now, record=record)
+        if case.status == Status.IN_REVIEW:
+            _ensure_reader(case, record=record, now=now, actor=actor)
         case_save(case)
         record.write()
-        notify_queue_members(case)
+        if queue.is_urgent:
+            notify_queue_members(case, team)
+        elif case.assigned_to_id is not None:
+            notify_queue_members(case, [m for m in team if m.user_id == case.assigned_to_id])
+        if promise_moved:
+            # "There is an update": the status page shows the new date.
+            notify_patient(case, Notification.Kind.PATIENT_STATUS, f"promise:{case.sla_due_at:%Y%m%d%H%M}")
     return case
+
+
+def _promise_summary(before, after) -> str:
+    def local(when) -> str:
+        return format_clinic_time(when, STAFF_FORMAT) if when else "none"
+
+    if before is None:
+        return f"Promised date set: {local(after)}."
+    if before == after:
+        return f"Promised date kept: {local(after)}."
+    return f"Promised date changed from {local(before)} to {local(after)}; the patient is told."
 
 
 def case_add_note(*, case_id: int, actor, body: str) -> CaseEvent:

@@ -191,6 +191,7 @@ SUBJECTS = {
     # patientloop's kinds (strings, not Kinds: no intake migration for them)
     "patient_result": _("Your result is ready: request {reference}"),
     "staff_patient_answered": "Case {reference}: the patient answered or sent files",
+    "staff_to_read": "Case {reference} is ready for you to read",
 }
 
 

@@ -182,7 +182,7 @@ def test_timeline_merges_events_and_notifications_by_time(client, staff):
     kinds = [item["kind"] for item in response.context["timeline"]]
     assert kinds == ["Routed", "Email", "Note"]
     html = response.content.decode()
-    assert html.index("Routed to Queue A") < html.index("Patient: request received") < html.index("second")
+    assert html.index("Routed to Queue A") < html.index("Patient told: request received") < html.index("second")
     assert "pat@example.com" not in html.split('id="timeline"')[1]  # no addresses in the timeline
 
 

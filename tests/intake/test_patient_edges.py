@@ -170,7 +170,7 @@ def _steps(body):
 
 @pytest.mark.parametrize(
     ("status", "current"),
-    [("submitted", 0), ("triage", 1), ("awaiting_mri", 2), ("mri_received", 3), ("in_review", 3),
+    [("submitted", 0), ("triage", 1), ("awaiting_mri", 2), ("mri_received", 2), ("in_review", 3),
      ("needs_more_info", 3), ("candidate", 4), ("not_candidate", 4), ("consult_scheduled", 4)],
 )  # fmt: skip
 def test_status_page_shows_the_steps_with_the_current_one_marked(client, seeded, status, current):

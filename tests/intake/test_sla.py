@@ -125,8 +125,8 @@ def test_a_queue_move_while_paused_gives_a_fresh_clock_paused_from_the_move(seed
     case = CaseFactory(queue=seeded["imaging"], status="triage", sla_due_at=at(2026, 11, 3, 17, 0))
     with frozen(at(2026, 11, 3, 10, 0)):  # Tuesday 3 November: waiting on the imaging centre
         case_transition(case_id=case.pk, to_status="awaiting_mri")
-    with frozen(at(2026, 11, 9, 10, 0)):  # Monday 9 November: moved, still waiting
-        case_move_queue(case_id=case.pk, queue=seeded["general"])
+    with frozen(at(2026, 11, 9, 10, 0)):  # Monday 9 November: moved, still waiting, the new queue's date asked for
+        case_move_queue(case_id=case.pk, queue=seeded["general"], new_promise=True)
     case.refresh_from_db()
     assert case.sla_paused_at == at(2026, 11, 9, 10, 0)
     assert sla.state(case, at(2026, 11, 9, 10, 30)) == sla.State.PAUSED
