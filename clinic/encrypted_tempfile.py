@@ -23,6 +23,7 @@ and has no ``fileno()``: nothing can read the ciphertext in place of the
 plaintext by going around this object.
 """
 
+import errno
 import io
 import os
 import tempfile
@@ -99,7 +100,9 @@ class EncryptedTemporaryFile(io.RawIOBase):
         else:
             raise ValueError(f"invalid whence ({whence})")
         if pos < 0:
-            raise ValueError(f"negative seek position {pos}")
+            # As a file on disk answers (EINVAL), which readers such as zipfile
+            # expect from a file shorter than the record they look for.
+            raise OSError(errno.EINVAL, f"negative seek position {pos}")
         self._pos = pos
         return pos
 

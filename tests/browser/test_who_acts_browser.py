@@ -119,6 +119,8 @@ def test_the_coordinator_and_the_clinician_work_the_same_mri_case(browser, live_
         clin.fill("#id_impression", "A disc low in the back presses on the left nerve.")
         clin.check("input[name=decision][value=candidate]")
         clin.fill("#id_next_step", "A consultation with our spine surgeon.")
+        # The case's file is a PDF report (no images to open): the decide rule asks why.
+        clin.fill("#id_no_images_reason", "Report only, no images sent.")
         _click_and_wait(clin, "#save-review")
         assert "Review version 1 saved" in clin.inner_text(".messagelist")
         assert clin.inner_text("#case-status") == "Candidate"

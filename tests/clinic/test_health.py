@@ -15,6 +15,7 @@ from django.test import Client
 
 from clinic import health
 from clinic.models import AuditEntry
+from tests.conftest import broker_at
 
 pytestmark = pytest.mark.django_db
 
@@ -155,11 +156,13 @@ def private_redis(settings, monkeypatch):
                                                       "LOCATION": redis.url}}  # fmt: skip
     # The broker check connects the way Celery does, with the app's settings
     # (where the CELERY_BROKER_URL environment variable wins over the setting).
+    # Every spelling of the broker settings (the write URL too, which wins
+    # when an earlier test left one) points at this Redis (tests/conftest.broker_at).
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    monkeypatch.setitem(app.conf, "broker_url", redis.url)
-    monkeypatch.setitem(app.conf, "broker_transport", None)
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
     monkeypatch.setitem(app.conf, "broker_transport_options", {})
-    yield redis
+    with broker_at(app, redis.url):
+        yield redis
     if redis.process.poll() is None:
         redis.process.send_signal(signal.SIGCONT)
         redis.stop()

@@ -81,6 +81,8 @@ def review_post(version=0):
         "decision_detail": "", "next_step": "A consultation with our surgeon.",
         "f-TOTAL_FORMS": "1", "f-INITIAL_FORMS": "0", "f-MIN_NUM_FORMS": "0", "f-MAX_NUM_FORMS": "23",
         "f-0-level": "L4-5", "f-0-herniation": "on", "f-0-herniation_side": "left",
+        # The case's file is a PDF report, never opened here: the decide rule asks why.
+        "no_images_reason": "Report only: the images were read on the imaging centre's viewer.",
     }  # fmt: skip
 
 

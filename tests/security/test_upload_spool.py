@@ -76,6 +76,21 @@ def test_the_encrypted_file_behaves_as_a_file_for_zip_readers(tmp_path):
     assert temp_files_in(tmp_path) == []
 
 
+def test_a_file_shorter_than_a_zip_record_is_no_zip_not_a_crash(tmp_path):
+    """zipfile looks for its end record 22 bytes from the end; on a 3-byte
+    upload that seek goes before the start. A file on disk answers EINVAL
+    (OSError), which zipfile reads as "not a ZIP": the spool must answer the
+    same, or the upload check raised and the patient got a 500."""
+    import zipfile
+
+    with EncryptedTemporaryFile(dir=str(tmp_path)) as spool:
+        spool.write(b"\xff\xd8\xff")
+        spool.seek(0)
+        assert zipfile.is_zipfile(spool) is False
+        with pytest.raises(OSError):
+            spool.seek(-19, io.SEEK_END)
+
+
 def test_each_file_has_its_own_key(tmp_path):
     with EncryptedTemporaryFile(dir=str(tmp_path)) as a, EncryptedTemporaryFile(dir=str(tmp_path)) as b:
         a.write(MARKER * 100)
