@@ -128,15 +128,22 @@ class broker_at:
 
     def __enter__(self):
         conf = self.app.conf
-        self.saved = {k: conf[k] for k in self.KEYS if k in conf}
+        # What the app's own changes held, so leaving puts back exactly that:
+        # a key written here and left behind (even restored to the configured
+        # value) would outrank a later test's own broker settings.
+        self.saved = {k: conf.changes[k] for k in self.KEYS if k in conf.changes}
         for k in self.KEYS:
             conf[k] = self.url if k in self.URLS else None
         self._reset()
         assert self.app.connection_for_write().as_uri().endswith(self.url.rsplit("@", 1)[-1].split("//", 1)[-1])
 
     def __exit__(self, *exc):
+        changes = self.app.conf.changes
         for k in self.KEYS:
-            self.app.conf[k] = self.saved.get(k)  # absent ones: None, their default
+            if k in self.saved:
+                changes[k] = self.saved[k]
+            else:
+                changes.pop(k, None)
         self._reset()
 
 
