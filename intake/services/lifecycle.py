@@ -221,22 +221,29 @@ def readers_among(user_ids) -> set[int]:
     return set(User.objects.filter(pk__in=list(user_ids)).filter(_reads_q("pk")).values_list("pk", flat=True))
 
 
-def pick_assignee(queue):
-    """The active member with the fewest open cases; ties go to whoever has
-    waited longest since their last assignment (never assigned counts first).
-    Each carries ``reads``: a clinician (case_auto_assign prefers the others)."""
+def _members_by_load(queue, cases: str):
+    """The queue's active members, fewest open ``cases`` (a user's related
+    name for their cases: ``assigned_cases`` or ``cases_to_read``) first;
+    ties go to whoever has waited longest since their last assignment (never
+    assigned counts first). Each carries ``reads``: whether they read MRIs."""
     return (
         QueueMembership.objects.filter(queue=queue, is_active=True, user__is_active=True)
         .annotate(
-            open_cases=Count(
-                "user__assigned_cases",
-                filter=Q(user__assigned_cases__status__in=OPEN, user__assigned_cases__purged_at__isnull=True),
+            load=Count(
+                f"user__{cases}",
+                filter=Q(**{f"user__{cases}__status__in": OPEN, f"user__{cases}__purged_at__isnull": True}),
             ),
             reads=_reads_q("user_id"),
         )
-        .order_by("open_cases", F("last_assigned_at").asc(nulls_first=True), "user_id")
+        .order_by("load", F("last_assigned_at").asc(nulls_first=True), "user_id")
         .select_related("user")
     )
+
+
+def pick_assignee(queue):
+    """The active member with the fewest open cases (case_auto_assign prefers
+    those who do not read)."""
+    return _members_by_load(queue, "assigned_cases")
 
 
 def case_auto_assign(*, case: ReviewRequest, now, record: _Record) -> list:
@@ -315,20 +322,8 @@ def _set_reader(case: ReviewRequest, user, *, record: _Record, now, actor=None) 
 
 
 def pick_readers(queue):
-    """The queue's active members by open cases to read, fewest first (ties:
-    longest since their last assignment), each with ``reads``."""
-    return (
-        QueueMembership.objects.filter(queue=queue, is_active=True, user__is_active=True)
-        .annotate(
-            open_reads=Count(
-                "user__cases_to_read",
-                filter=Q(user__cases_to_read__status__in=OPEN, user__cases_to_read__purged_at__isnull=True),
-            ),
-            reads=_reads_q("user_id"),
-        )
-        .order_by("open_reads", F("last_assigned_at").asc(nulls_first=True), "user_id")
-        .select_related("user")
-    )
+    """The queue's active members by open cases to read, fewest first."""
+    return _members_by_load(queue, "cases_to_read")
 
 
 def case_set_reader(*, case_id: int, user, actor=None, expected_version: int | None = None) -> ReviewRequest:
