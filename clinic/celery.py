@@ -31,11 +31,20 @@ app.conf.task_default_exchange = "routine"
 app.conf.task_default_routing_key = "routine"
 
 
+# The longest wait before a retry (the outbox sweep's windows are built on it).
+BACKOFF_MAX_SECONDS = 300
+
+
+def backoff_ceiling(retries: int) -> float:
+    """The longest wait ``backoff(retries)`` can give: 2, 4, 8 ... 300 seconds."""
+    return min(BACKOFF_MAX_SECONDS, 2 ** (retries + 1))
+
+
 def backoff(retries: int) -> float:
-    """Exponential backoff with full jitter: up to 2, 4, 8 ... 300 seconds.
+    """Exponential backoff with full jitter: up to backoff_ceiling(retries).
 
     The retry countdown of every app's tasks (``self.retry(countdown=...)``)."""
-    return random.uniform(0, min(300, 2 ** (retries + 1)))
+    return random.uniform(0, backoff_ceiling(retries))
 
 
 @app.on_after_configure.connect

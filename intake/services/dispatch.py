@@ -19,6 +19,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Now
 
+from clinic.celery import BACKOFF_MAX_SECONDS, backoff_ceiling
+
 from .. import clock
 
 log = logging.getLogger(__name__)
@@ -98,7 +100,7 @@ STUCK_SENDING_AFTER = timedelta(minutes=10)
 # has no retry chain left; a younger one has, and re-enqueueing it would start
 # a second chain: more tries than allowed, and a mail server in an outage hit
 # twice as often (issue 22).
-CHAIN_SILENT_AFTER = timedelta(seconds=300 + 60)
+CHAIN_SILENT_AFTER = timedelta(seconds=BACKOFF_MAX_SECONDS + 60)
 
 # A worker's longest try (clinic settings: CELERY_TASK_TIME_LIMIT is 60 s)
 # beside the wait before its retry: past both, a retry that never started
@@ -121,9 +123,11 @@ def retry_silent_before(now, deliveries_field: str, time_field: str) -> Q:
     drain once waited six minutes on one case for this, issue 22's CI).
     """
     q = Q(**{f"{time_field}__lt": now - CHAIN_SILENT_AFTER})
-    for n in range(0, 9):  # 2**(n+1) reaches 300 s at n = 8
-        wait = timedelta(seconds=min(300, 2 ** (n + 1))) + TRY_MARGIN
+    n = 0
+    while backoff_ceiling(n) < BACKOFF_MAX_SECONDS:  # past that, CHAIN_SILENT_AFTER above
+        wait = timedelta(seconds=backoff_ceiling(n)) + TRY_MARGIN
         q |= Q(**{deliveries_field: n, f"{time_field}__lt": now - wait})
+        n += 1
     return q
 
 
